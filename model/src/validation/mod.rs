@@ -117,6 +117,8 @@ pub enum Problem {
     Unknown,
     /// A malformed code.
     InvalidFormat,
+    /// Set by the workflow, not by saving.
+    ReadOnly,
 }
 
 impl Problem {
@@ -137,6 +139,7 @@ impl Problem {
             Problem::MustBeEmpty => "must_be_empty",
             Problem::Unknown => "unknown",
             Problem::InvalidFormat => "invalid_format",
+            Problem::ReadOnly => "read_only",
         }
     }
 }
@@ -173,6 +176,7 @@ impl fmt::Display for Problem {
             Problem::MustBeEmpty => write!(f, "must be empty here"),
             Problem::Unknown => write!(f, "is not known"),
             Problem::InvalidFormat => write!(f, "has an invalid format"),
+            Problem::ReadOnly => write!(f, "is set by the workflow (submit, review), not by saving"),
         }
     }
 }

@@ -102,10 +102,10 @@ pub fn validate_session(
 fn participants(r: &mut Report, s: &Session) {
     for sex in Sex::ALL {
         let counts = s.participants.of(sex);
-        let wrong_sex = match (s.group, sex) {
-            (Group::Women, Sex::Male) | (Group::Men, Sex::Female) => true,
-            _ => false,
-        };
+        let wrong_sex = matches!(
+            (s.group, sex),
+            (Group::Women, Sex::Male) | (Group::Men, Sex::Female)
+        );
         for band in AgeBand::ALL {
             let field = format!("participants.{}.{}", sex.code(), band.code());
             let n = counts.get(band);

@@ -1,0 +1,82 @@
+//! The core's error type. Messages name what was wrong and where, never user text: they are
+//! safe to log and to show.
+
+use fieldconsult_model::{TransitionError, ValidationErrors};
+
+/// Result with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the device core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The key does not open this database. The file is left untouched.
+    #[error("the key does not open this database")]
+    WrongKey,
+    /// The key is not 32 bytes.
+    #[error("a database key must be 32 bytes, got {len}")]
+    InvalidKeyLength {
+        /// Length given.
+        len: usize,
+    },
+    /// The library was linked against plain SQLite, without SQLCipher: refusing to store
+    /// anything unencrypted.
+    #[error("SQLCipher is not available in this build; refusing to open an unencrypted store")]
+    EncryptionUnavailable,
+    /// The database was written by a newer version of the app.
+    #[error(
+        "the database has schema version {found}; this version of the app supports up to {supported}"
+    )]
+    NewerSchema {
+        /// Schema version found in the file.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+    /// The record breaks validation rules; every problem is listed.
+    #[error("{0}")]
+    Validation(#[from] ValidationErrors),
+    /// The workflow or the actor's role does not allow this action.
+    #[error("{0}")]
+    Transition(#[from] TransitionError),
+    /// No such record.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// Kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A pagination cursor that this store did not issue.
+    #[error("invalid page cursor")]
+    InvalidCursor,
+    /// The device is out of storage space. Nothing of the failed write was stored.
+    #[error("the device is out of storage space; nothing was saved")]
+    DiskFull,
+    /// A stored record could not be decoded.
+    #[error("stored {entity} {id} could not be decoded")]
+    Corrupt {
+        /// Kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// Schema migration failed.
+    #[error("schema migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// Any other SQLite failure.
+    #[error("storage error: {0}")]
+    Storage(rusqlite::Error),
+    /// A file operation failed.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull,
+            Some(rusqlite::ErrorCode::NotADatabase) => Error::WrongKey,
+            _ => Error::Storage(e),
+        }
+    }
+}

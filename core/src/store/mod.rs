@@ -1,0 +1,224 @@
+//! The encrypted device store.
+//!
+//! Threading: one SQLCipher connection behind a [`Mutex`]. Every call, read or write, takes
+//! the lock for the duration of one transaction. This serialises calls from the app's threads
+//! (the FFI may call from any of them), which costs little on a phone: a save takes well
+//! under a millisecond plus the fsync, and lists are index walks. A writer plus a pool of
+//! readers can replace it behind the same API if profiling ever shows contention.
+
+mod codec;
+pub mod history;
+pub mod outbox;
+pub mod reference;
+pub mod reports;
+pub mod retention;
+pub mod reviews;
+pub mod schema;
+pub mod sessions;
+pub mod visits;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use fieldconsult_model::ValidationContext;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::key::DatabaseKey;
+
+/// Options of a store.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// Keep community locations as given instead of rounding them to ~1 km. Off unless the
+    /// mission opts in.
+    pub precise_locations: bool,
+}
+
+/// The encrypted device store. `Send + Sync`: share it across threads behind an `Arc`.
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    options: StoreOptions,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` with `key`.
+    ///
+    /// A wrong key is [`Error::WrongKey`] and leaves the file untouched; a database from a
+    /// newer app version is [`Error::NewerSchema`].
+    pub fn open(path: impl AsRef<Path>, key: &DatabaseKey) -> Result<Self> {
+        Self::open_with(path, key, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store at `path` with `key` and `options`.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        key: &DatabaseKey,
+        options: StoreOptions,
+    ) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        unlock(&conn, key)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+            options,
+        })
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Re-encrypts the database in place with `new_key`. The old key stops working.
+    pub fn change_key(&self, new_key: &DatabaseKey) -> Result<()> {
+        let conn = self.lock();
+        // Rekeying rewrites every page; do it in rollback-journal mode so that no page
+        // encrypted with the old key is left behind in the WAL.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+        let rekeyed = conn.execute_batch(&new_key.pragma("rekey"));
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        rekeyed?;
+        Ok(())
+    }
+
+    /// Closes the store and deletes the database with its `-wal`, `-shm` and `-journal`
+    /// files.
+    pub fn wipe(self) -> Result<()> {
+        let Store { conn, path, .. } = self;
+        let conn = conn
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Close errors only mean the connection is already unusable; the files go anyway.
+        drop(conn.close());
+        Self::delete_files(&path)
+    }
+
+    /// Deletes the database at `path` with its companion files, without opening it (for a
+    /// device that lost its key, or a revoked one).
+    pub fn delete_files(path: &Path) -> Result<()> {
+        for file in Self::files(path) {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The database file and the companion files SQLite may create beside it.
+    pub fn files(path: &Path) -> Vec<PathBuf> {
+        let mut files = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        files
+    }
+
+    /// Runs `f` in one immediate write transaction: all of it is stored, or none.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` in one read transaction, so that it sees one consistent state.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
+    }
+
+    /// Copies the WAL into the database and truncates it.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.lock()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    pub(crate) fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock rolled its transaction back (Transaction's Drop), so
+        // the connection is still consistent: carry on rather than poison every later call.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The current time and the validation context at it.
+pub(crate) fn now() -> (DateTime<Utc>, ValidationContext) {
+    let now = Utc::now();
+    (now, ValidationContext::at(now))
+}
+
+/// Keys the connection and proves the key right by reading, before anything is written.
+fn unlock(conn: &Connection, key: &DatabaseKey) -> Result<()> {
+    // SQLCipher would log "hmac check failed" to stderr on a wrong key.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    let version: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .ok();
+    if version.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::EncryptionUnavailable);
+    }
+    conn.execute_batch(&key.pragma("key"))?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Err(Error::WrongKey)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = schema::latest_version();
+    if found > supported {
+        return Err(Error::NewerSchema { found, supported });
+    }
+    schema::migrations().to_latest(conn)?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! The device schema, as an append-only list of migrations. Never edit a released migration:
+//! add a new one. `tests/migrations.rs` opens a database at every earlier version and checks
+//! that migrating it gives exactly the schema of a fresh one.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Migration 1: reference data, visits, sessions, reviews, addenda, outbox, history.
+///
+/// Sessions keep their full content as JSON in `body` (decoded by `fieldconsult-model`'s
+/// serde types) beside the columns that lists filter and sort on; a tombstone keeps the
+/// columns and drops the body.
+const V1: &str = r#"
+CREATE TABLE teams (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    sector TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE communities (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    admin_area TEXT NOT NULL,
+    lat REAL,
+    lon REAL,
+    added_on_device INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE referral_services (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    area TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE checklists (
+    version INTEGER PRIMARY KEY NOT NULL,
+    body TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE visits (
+    id TEXT PRIMARY KEY NOT NULL,
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    community_id TEXT NOT NULL REFERENCES communities(id),
+    started_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    revision INTEGER NOT NULL
+) STRICT;
+CREATE INDEX visits_by_team ON visits(team_id, started_ms);
+
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    visit_id TEXT NOT NULL REFERENCES visits(id),
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    community_id TEXT NOT NULL REFERENCES communities(id),
+    grp TEXT NOT NULL CHECK (grp IN ('women', 'men', 'mixed')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'returned', 'accepted')),
+    started_ms INTEGER NOT NULL,
+    started_offset_s INTEGER NOT NULL,
+    participants INTEGER NOT NULL,
+    has_urgent INTEGER NOT NULL CHECK (has_urgent IN (0, 1)),
+    revision INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    status_changed_ms INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+    body TEXT,
+    CHECK (deleted = 1 OR body IS NOT NULL)
+) STRICT;
+CREATE INDEX sessions_by_start ON sessions(started_ms, id);
+CREATE INDEX sessions_by_team ON sessions(team_id, started_ms, id);
+CREATE INDEX sessions_by_community ON sessions(community_id, started_ms, id);
+CREATE INDEX sessions_by_status ON sessions(status, started_ms, id);
+CREATE INDEX sessions_by_visit ON sessions(visit_id);
+
+CREATE TABLE reviews (
+    id TEXT PRIMARY KEY NOT NULL,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+) STRICT;
+CREATE INDEX reviews_by_session ON reviews(session_id, at_ms);
+CREATE TRIGGER reviews_are_append_only BEFORE UPDATE ON reviews
+BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
+
+CREATE TABLE addenda (
+    id TEXT PRIMARY KEY NOT NULL,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+) STRICT;
+CREATE INDEX addenda_by_session ON addenda(session_id, at_ms);
+CREATE TRIGGER addenda_are_append_only BEFORE UPDATE ON addenda
+BEGIN SELECT RAISE(ABORT, 'addenda are append-only'); END;
+
+-- One row per record with changes not yet acknowledged by the server. `changes` counts
+-- local writes; an upload subtracts the count it captured, so a write made during the upload
+-- keeps the row. Urgent rows go first, then by first change.
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity TEXT NOT NULL CHECK (entity IN ('community', 'visit', 'session', 'review', 'addendum')),
+    entity_id TEXT NOT NULL,
+    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+    changes INTEGER NOT NULL CHECK (changes > 0),
+    UNIQUE (entity, entity_id)
+) STRICT;
+CREATE INDEX outbox_in_push_order ON outbox(urgent DESC, seq);
+
+-- Who changed what, when. Names of changed fields only, never their values.
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    revision INTEGER,
+    from_status TEXT,
+    to_status TEXT,
+    fields TEXT NOT NULL
+) STRICT;
+CREATE INDEX history_by_entity ON history(entity_id, seq);
+CREATE TRIGGER history_is_append_only BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+"#;
+
+/// Every migration, oldest first.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// The schema version a fresh database gets.
+pub fn latest_version() -> u32 {
+    // One version per migration: keep in step with `migrations()`.
+    1
+}

@@ -1,0 +1,627 @@
+//! Sessions: save drafts, submit, delete drafts (tombstones), read and list them.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, named_params};
+use serde::{Deserialize, Serialize};
+
+use super::codec::{decode, encode, timestamp};
+use super::history::{self, Change, changed_fields};
+use super::outbox::{self, Entity};
+use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
+use super::reviews::{addenda_in, reviews_in};
+use super::visits::{unknown, visit_in};
+use super::{Store, now};
+use crate::error::{Error, Result};
+use fieldconsult_model::validation::{Completeness, validate_session};
+use fieldconsult_model::{
+    Action, Actor, Addendum, CommunityId, FieldError, Group, Problem, Review, Session, SessionId,
+    Status, TeamId, Timestamp, ValidationErrors, VisitId, status::authorize,
+};
+
+/// A session with everything recorded about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// The session.
+    pub session: Session,
+    /// Increases with every change.
+    pub revision: i64,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Review decisions, oldest first.
+    pub reviews: Vec<Review>,
+    /// Addenda, oldest first.
+    pub addenda: Vec<Addendum>,
+    /// Whether local changes still wait to be pushed.
+    pub sync_pending: bool,
+}
+
+/// What a list shows of a session, read from indexed columns without decoding its body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: SessionId,
+    /// Its visit.
+    pub visit_id: VisitId,
+    /// The team of the visit.
+    pub team_id: TeamId,
+    /// The community visited.
+    pub community_id: CommunityId,
+    /// Women, men or mixed.
+    pub group: Group,
+    /// Workflow status.
+    pub status: Status,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Number of participants.
+    pub participants: u64,
+    /// Whether it records an urgent concern.
+    pub has_urgent_concern: bool,
+    /// Revision.
+    pub revision: i64,
+    /// Whether local changes still wait to be pushed.
+    pub sync_pending: bool,
+}
+
+/// Which sessions a list shows. Empty fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionFilter {
+    /// Only this team's.
+    pub team_id: Option<TeamId>,
+    /// Only in this community.
+    pub community_id: Option<CommunityId>,
+    /// Only of this visit.
+    pub visit_id: Option<VisitId>,
+    /// Only of this group.
+    pub group: Option<Group>,
+    /// Only in this status.
+    pub status: Option<Status>,
+    /// Only started at or after this instant.
+    pub started_from: Option<DateTime<Utc>>,
+    /// Only started before this instant.
+    pub started_before: Option<DateTime<Utc>>,
+    /// Only those with an urgent concern.
+    pub urgent_only: bool,
+}
+
+/// One page of a list, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass to the next call to get the following page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Counts for the app's badges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeCounts {
+    /// Drafts not yet submitted.
+    pub drafts: u32,
+    /// Sessions returned by a reviewer, waiting for the team.
+    pub returned: u32,
+    /// Sessions with an urgent concern not yet acknowledged by the server.
+    pub urgent_unsynced: u32,
+}
+
+/// Most items one page holds.
+pub const MAX_PAGE: u32 = 500;
+
+/// A stored session row.
+struct Stored {
+    session: Option<Session>,
+    status: Status,
+    revision: i64,
+    deleted: bool,
+}
+
+impl Store {
+    /// Saves a draft (new, or an edit of a draft or returned session) of the actor's team.
+    /// Validates every value present; missing values are allowed until submission.
+    pub fn save_session(&self, actor: &Actor, session: &Session) -> Result<Session> {
+        let mut session = session.clone();
+        session.normalize();
+        let (at, ctx) = now();
+        validate_session(&session, Completeness::Draft, &ctx)?;
+        self.write(|tx| {
+            let visit = visit_in(tx, &session.visit_id).map_err(|e| match e {
+                Error::NotFound { .. } => unknown("visit_id"),
+                e => e,
+            })?;
+            let team = team_in(tx, &visit.team_id)?;
+            if let Some(r) = &session.referral
+                && !referral_service_exists(tx, &r.service_id)?
+            {
+                return Err(unknown("referral.service_id"));
+            }
+            let id = session.id.to_string();
+            let stored = stored_in(tx, &session.id)?;
+            let (status, revision) = match &stored {
+                Some(s) if s.deleted => return Err(not_found(&session.id)),
+                Some(s) => (s.status, s.revision + 1),
+                None => (Status::Draft, 1),
+            };
+            if session.status != status {
+                return Err(read_only("status"));
+            }
+            if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref()) {
+                // Moving a session to a visit of another team would take it from its authors.
+                let prev_visit = visit_in(tx, &prev.visit_id)?;
+                authorize(
+                    actor,
+                    Action::Edit,
+                    status,
+                    &team_in(tx, &prev_visit.team_id)?,
+                )?;
+            }
+            authorize(actor, Action::Edit, status, &team)?;
+
+            write_row(
+                tx,
+                &session,
+                &visit.team_id,
+                &visit.community_id,
+                revision,
+                at,
+                stored.is_none(),
+            )?;
+            let urgent = session.has_urgent_concern();
+            outbox::enqueue(tx, Entity::Session, &id, urgent)?;
+            if urgent {
+                outbox::make_urgent(tx, Entity::Visit, &visit.id.to_string())?;
+            }
+            let before = stored
+                .and_then(|s| s.session)
+                .map(|s| serde_json::to_value(s).unwrap_or_default());
+            history::append(
+                tx,
+                actor,
+                at,
+                Change {
+                    entity: "session",
+                    entity_id: &id,
+                    action: if revision == 1 { "create" } else { "edit" },
+                    revision: Some(revision),
+                    from_status: None,
+                    to_status: None,
+                    fields: changed_fields(
+                        before.as_ref(),
+                        &serde_json::to_value(&session).unwrap_or_default(),
+                    ),
+                },
+            )?;
+            Ok(())
+        })?;
+        Ok(session)
+    }
+
+    /// Submits a draft or returned session for review. Only a complete session passes:
+    /// participants, consent, end time, and every required topic of its checklist.
+    pub fn submit_session(&self, actor: &Actor, id: &SessionId) -> Result<Session> {
+        let (at, ctx) = now();
+        self.write(|tx| {
+            let (mut session, revision) = live_in(tx, id)?;
+            let visit = visit_in(tx, &session.visit_id)?;
+            let next = authorize(
+                actor,
+                Action::Submit,
+                session.status,
+                &team_in(tx, &visit.team_id)?,
+            )?;
+            let checklist = checklist_in(tx, session.checklist_version)?
+                .ok_or_else(|| unknown("checklist_version"))?;
+            validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
+            let from = session.status;
+            session.status = next;
+            set_status(tx, &session, revision + 1, at, actor, from, "submit")?;
+            outbox::enqueue(
+                tx,
+                Entity::Session,
+                &id.to_string(),
+                session.has_urgent_concern(),
+            )?;
+            Ok(session)
+        })
+    }
+
+    /// Deletes a draft, leaving a tombstone (id, visit, team; no content) so that the
+    /// deletion reaches the server.
+    pub fn delete_draft(&self, actor: &Actor, id: &SessionId) -> Result<()> {
+        let (at, _) = now();
+        self.write(|tx| {
+            let (session, revision) = live_in(tx, id)?;
+            let visit = visit_in(tx, &session.visit_id)?;
+            authorize(actor, Action::Delete, session.status, &team_in(tx, &visit.team_id)?)?;
+            let id_s = id.to_string();
+            tx.prepare_cached(
+                "UPDATE sessions SET deleted = 1, body = NULL, participants = 0, has_urgent = 0,
+                     revision = :revision, updated_ms = :now
+                 WHERE id = :id",
+            )?
+            .execute(named_params! {":id": id_s, ":revision": revision + 1, ":now": at.timestamp_millis()})?;
+            outbox::enqueue(tx, Entity::Session, &id_s, false)?;
+            history::append(
+                tx,
+                actor,
+                at,
+                Change {
+                    entity: "session",
+                    entity_id: &id_s,
+                    action: "delete",
+                    revision: Some(revision + 1),
+                    from_status: Some(session.status),
+                    to_status: None,
+                    fields: Vec::new(),
+                },
+            )
+        })
+    }
+
+    /// One session with its reviews and addenda.
+    pub fn get_session(&self, id: &SessionId) -> Result<SessionRecord> {
+        self.read(|tx| {
+            let (session, revision) = live_in(tx, id)?;
+            let id_s = id.to_string();
+            let updated_ms: i64 = tx
+                .prepare_cached("SELECT updated_ms FROM sessions WHERE id = :id")?
+                .query_row(named_params! {":id": id_s}, |r| r.get(0))?;
+            Ok(SessionRecord {
+                session,
+                revision,
+                updated_at: DateTime::from_timestamp_millis(updated_ms).unwrap_or_default(),
+                reviews: reviews_in(tx, id)?,
+                addenda: addenda_in(tx, id)?,
+                sync_pending: outbox::is_pending(tx, Entity::Session, &id_s)?,
+            })
+        })
+    }
+
+    /// A page of sessions matching `filter`, newest first. Pass the previous page's `next`
+    /// as `after` to continue; pages stay consistent while new sessions are added.
+    pub fn list_sessions(
+        &self,
+        filter: &SessionFilter,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<SessionSummary>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let cursor = after.map(Cursor::parse).transpose()?;
+        let (mut sql, mut params) = filter_sql(filter);
+        if cursor.is_some() {
+            sql.push_str(" AND (s.started_ms, s.id) < (:cursor_ms, :cursor_id)");
+        }
+        sql.push_str(" ORDER BY s.started_ms DESC, s.id DESC LIMIT :limit");
+        let (cursor_ms, cursor_id) = cursor.map(|c| (c.ms, c.id)).unwrap_or_default();
+        params.push((":cursor_ms", Param::Int(cursor_ms)));
+        params.push((":cursor_id", Param::Text(cursor_id)));
+        // One extra row tells whether another page follows.
+        params.push((":limit", Param::Int(i64::from(limit) + 1)));
+        let select = format!(
+            "SELECT s.id, s.visit_id, s.team_id, s.community_id, s.grp, s.status, s.started_ms,
+                    s.started_offset_s, s.participants, s.has_urgent, s.revision,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity_id = s.id)
+             FROM sessions s WHERE {sql}"
+        );
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(&select)?;
+            let bound = bind(&stmt, &params);
+            let mut rows = stmt.query(bound.as_slice())?;
+            let mut items = Vec::new();
+            while let Some(r) = rows.next()? {
+                items.push(summary_from_row(r)?);
+            }
+            let next = if items.len() > limit as usize {
+                items.truncate(limit as usize);
+                items.last().map(|s| {
+                    Cursor {
+                        ms: s.started_at.timestamp_millis(),
+                        id: s.id.to_string(),
+                    }
+                    .encode()
+                })
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+    }
+
+    /// Counts for the app's badges.
+    pub fn badge_counts(&self) -> Result<BadgeCounts> {
+        self.read(|tx| {
+            Ok(tx.query_row(
+                "SELECT
+                    (SELECT count(*) FROM sessions WHERE deleted = 0 AND status = 'draft'),
+                    (SELECT count(*) FROM sessions WHERE deleted = 0 AND status = 'returned'),
+                    (SELECT count(*) FROM sessions s WHERE s.deleted = 0 AND s.has_urgent = 1
+                        AND EXISTS (SELECT 1 FROM outbox o
+                                    WHERE o.entity = 'session' AND o.entity_id = s.id))",
+                [],
+                |r| {
+                    Ok(BadgeCounts {
+                        drafts: r.get(0)?,
+                        returned: r.get(1)?,
+                        urgent_unsynced: r.get(2)?,
+                    })
+                },
+            )?)
+        })
+    }
+
+    /// Sessions (not deleted) matching `filter`, fully decoded, with no paging: for reports.
+    pub(crate) fn sessions_matching(&self, filter: &SessionFilter) -> Result<Vec<Session>> {
+        let (sql, params) = filter_sql(filter);
+        let select =
+            format!("SELECT s.id, s.body FROM sessions s WHERE {sql} ORDER BY s.started_ms, s.id");
+        self.read(|tx| {
+            let mut stmt = tx.prepare(&select)?;
+            let bound = bind(&stmt, &params);
+            let mut rows = stmt.query(bound.as_slice())?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
+                let body: Option<String> = r.get(1)?;
+                if let Some(body) = body {
+                    out.push(decode(&body, "session", &id)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Stores a session's new status, with its history line.
+pub(crate) fn set_status(
+    tx: &Transaction<'_>,
+    session: &Session,
+    revision: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    from: Status,
+    action: &str,
+) -> Result<()> {
+    let id = session.id.to_string();
+    let body = encode(session, "session", &id)?;
+    tx.prepare_cached(
+        "UPDATE sessions SET status = :status, body = :body, revision = :revision,
+             updated_ms = :now, status_changed_ms = :now
+         WHERE id = :id",
+    )?
+    .execute(named_params! {
+        ":id": id,
+        ":status": session.status.code(),
+        ":body": body,
+        ":revision": revision,
+        ":now": at.timestamp_millis(),
+    })?;
+    history::append(
+        tx,
+        actor,
+        at,
+        Change {
+            entity: "session",
+            entity_id: &id,
+            action,
+            revision: Some(revision),
+            from_status: Some(from),
+            to_status: Some(session.status),
+            fields: vec!["status".into()],
+        },
+    )
+}
+
+fn write_row(
+    tx: &Transaction<'_>,
+    s: &Session,
+    team_id: &TeamId,
+    community_id: &CommunityId,
+    revision: i64,
+    at: DateTime<Utc>,
+    is_new: bool,
+) -> Result<()> {
+    let id = s.id.to_string();
+    let body = encode(s, "session", &id)?;
+    let sql = if is_new {
+        "INSERT INTO sessions (id, visit_id, team_id, community_id, grp, status, started_ms,
+             started_offset_s, participants, has_urgent, revision, updated_ms, status_changed_ms,
+             body)
+         VALUES (:id, :visit, :team, :community, :grp, :status, :started, :offset,
+             :participants, :urgent, :revision, :now, :now, :body)"
+    } else {
+        "UPDATE sessions SET visit_id = :visit, team_id = :team, community_id = :community,
+             grp = :grp, status = :status, started_ms = :started, started_offset_s = :offset,
+             participants = :participants, has_urgent = :urgent, revision = :revision,
+             updated_ms = :now, body = :body
+         WHERE id = :id"
+    };
+    tx.prepare_cached(sql)?.execute(named_params! {
+        ":id": id,
+        ":visit": s.visit_id.to_string(),
+        ":team": team_id.to_string(),
+        ":community": community_id.to_string(),
+        ":grp": s.group.code(),
+        ":status": s.status.code(),
+        ":started": s.started_at.timestamp_millis(),
+        ":offset": s.started_at.offset().local_minus_utc(),
+        ":participants": i64::try_from(s.participants.total()).unwrap_or(i64::MAX),
+        ":urgent": s.has_urgent_concern(),
+        ":revision": revision,
+        ":now": at.timestamp_millis(),
+        ":body": body,
+    })?;
+    Ok(())
+}
+
+fn stored_in(tx: &Transaction<'_>, id: &SessionId) -> Result<Option<Stored>> {
+    let id_s = id.to_string();
+    let row: Option<(Option<String>, String, i64, bool)> = tx
+        .prepare_cached("SELECT body, status, revision, deleted FROM sessions WHERE id = :id")?
+        .query_row(named_params! {":id": id_s}, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((body, status, revision, deleted)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Stored {
+        session: body.map(|b| decode(&b, "session", &id_s)).transpose()?,
+        status: Status::from_code(&status).ok_or(Error::Corrupt {
+            entity: "session",
+            id: id_s.clone(),
+        })?,
+        revision,
+        deleted,
+    }))
+}
+
+/// A session that exists and is not deleted, with its revision, within a transaction.
+pub(crate) fn live_in(tx: &Transaction<'_>, id: &SessionId) -> Result<(Session, i64)> {
+    match stored_in(tx, id)? {
+        Some(Stored {
+            session: Some(s),
+            deleted: false,
+            revision,
+            ..
+        }) => Ok((s, revision)),
+        _ => Err(not_found(id)),
+    }
+}
+
+fn not_found(id: &SessionId) -> Error {
+    Error::NotFound {
+        entity: "session",
+        id: id.to_string(),
+    }
+}
+
+fn read_only(field: &str) -> Error {
+    Error::Validation(ValidationErrors(vec![FieldError {
+        field: field.into(),
+        problem: Problem::ReadOnly,
+    }]))
+}
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<SessionSummary> {
+    let id: String = r.get(0)?;
+    let corrupt = || Error::Corrupt {
+        entity: "session",
+        id: id.clone(),
+    };
+    let group: String = r.get(4)?;
+    let status: String = r.get(5)?;
+    let participants: i64 = r.get(8)?;
+    Ok(SessionSummary {
+        id: parse_id(&id, "session")?,
+        visit_id: parse_id(&r.get::<_, String>(1)?, "session")?,
+        team_id: parse_id(&r.get::<_, String>(2)?, "session")?,
+        community_id: parse_id(&r.get::<_, String>(3)?, "session")?,
+        group: Group::from_code(&group).ok_or_else(corrupt)?,
+        status: Status::from_code(&status).ok_or_else(corrupt)?,
+        started_at: timestamp(r.get(6)?, r.get(7)?),
+        participants: u64::try_from(participants).unwrap_or(0),
+        has_urgent_concern: r.get(9)?,
+        revision: r.get(10)?,
+        sync_pending: r.get(11)?,
+    })
+}
+
+/// A bound value of a dynamically assembled query.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Param::Int(i) => i.to_sql(),
+            Param::Text(s) => s.to_sql(),
+        }
+    }
+}
+
+/// The WHERE clause of `filter` (over alias `s`) and its named parameters. Only fragments of
+/// fixed SQL are joined; every value is bound.
+fn filter_sql(f: &SessionFilter) -> (String, Vec<(&'static str, Param)>) {
+    let mut sql = String::from("s.deleted = 0");
+    let mut params = Vec::new();
+    let mut text = |sql: &mut String, clause: &str, name: &'static str, value: String| {
+        sql.push_str(clause);
+        params.push((name, Param::Text(value)));
+    };
+    if let Some(t) = &f.team_id {
+        text(&mut sql, " AND s.team_id = :team", ":team", t.to_string());
+    }
+    if let Some(c) = &f.community_id {
+        text(
+            &mut sql,
+            " AND s.community_id = :community",
+            ":community",
+            c.to_string(),
+        );
+    }
+    if let Some(v) = &f.visit_id {
+        text(
+            &mut sql,
+            " AND s.visit_id = :visit",
+            ":visit",
+            v.to_string(),
+        );
+    }
+    if let Some(g) = f.group {
+        text(&mut sql, " AND s.grp = :grp", ":grp", g.code().to_owned());
+    }
+    if let Some(st) = f.status {
+        text(
+            &mut sql,
+            " AND s.status = :status",
+            ":status",
+            st.code().to_owned(),
+        );
+    }
+    if let Some(from) = f.started_from {
+        sql.push_str(" AND s.started_ms >= :from");
+        params.push((":from", Param::Int(from.timestamp_millis())));
+    }
+    if let Some(before) = f.started_before {
+        sql.push_str(" AND s.started_ms < :before");
+        params.push((":before", Param::Int(before.timestamp_millis())));
+    }
+    if f.urgent_only {
+        sql.push_str(" AND s.has_urgent = 1");
+    }
+    (sql, params)
+}
+
+/// The parameters the statement actually uses (named parameters it lacks are skipped).
+fn bind<'a>(
+    stmt: &rusqlite::Statement<'_>,
+    params: &'a [(&'static str, Param)],
+) -> Vec<(&'a str, &'a dyn rusqlite::ToSql)> {
+    params
+        .iter()
+        .filter(|(name, _)| stmt.parameter_index(name).ok().flatten().is_some())
+        .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
+        .collect()
+}
+
+/// Position in a list: the last item's start time and id.
+struct Cursor {
+    ms: i64,
+    id: String,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        format!("{}_{}", self.ms, self.id)
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        let (ms, id) = s.split_once('_').ok_or(Error::InvalidCursor)?;
+        let ms = ms.parse().map_err(|_| Error::InvalidCursor)?;
+        let id: SessionId = id.parse().map_err(|_| Error::InvalidCursor)?;
+        Ok(Cursor {
+            ms,
+            id: id.to_string(),
+        })
+    }
+}
