@@ -14,4 +14,4 @@ pub use key::DatabaseKey;
 pub use store::history::HistoryEntry;
 pub use store::outbox::{Entity, OutboxEntry};
 pub use store::sessions::{BadgeCounts, Page, SessionFilter, SessionRecord, SessionSummary};
-pub use store::{Store, StoreOptions};
+pub use store::{Store, StoreOptions, StoreSettings};

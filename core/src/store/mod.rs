@@ -35,6 +35,25 @@ pub struct StoreOptions {
     pub precise_locations: bool,
 }
 
+/// The settings in force on a store's connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// SQLCipher's version; never empty (the store refuses to open without SQLCipher).
+    pub cipher_version: String,
+    /// `wal`.
+    pub journal_mode: String,
+    /// `synchronous = FULL`: a committed write survives power loss.
+    pub synchronous_full: bool,
+    /// Foreign keys enforced.
+    pub foreign_keys: bool,
+    /// Deleted content overwritten with zeros.
+    pub secure_delete: bool,
+    /// Temporary tables and indexes kept in memory, never in files.
+    pub temp_store_memory: bool,
+    /// Schema version (migrations applied).
+    pub schema_version: u32,
+}
+
 /// The encrypted device store. `Send + Sync`: share it across threads behind an `Arc`.
 pub struct Store {
     conn: Mutex<Connection>,
@@ -152,6 +171,23 @@ impl Store {
         let value = f(&tx)?;
         tx.finish()?;
         Ok(value)
+    }
+
+    /// The security and durability settings in force on the connection, for diagnostics and
+    /// for tests that hold the store to them.
+    pub fn settings(&self) -> Result<StoreSettings> {
+        let conn = self.lock();
+        let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0));
+        let int = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+        Ok(StoreSettings {
+            cipher_version: text("PRAGMA cipher_version")?,
+            journal_mode: text("PRAGMA journal_mode")?,
+            synchronous_full: int("PRAGMA synchronous")? == 2,
+            foreign_keys: int("PRAGMA foreign_keys")? == 1,
+            secure_delete: int("PRAGMA secure_delete")? == 1,
+            temp_store_memory: int("PRAGMA temp_store")? == 2,
+            schema_version: conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        })
     }
 
     /// Copies the WAL into the database and truncates it.

@@ -1,0 +1,166 @@
+//! Opening, keying, re-keying and wiping the encrypted store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Fixture, key};
+use fieldconsult_core::{DatabaseKey, Error, Store};
+use fieldconsult_model::Group;
+
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn database_file_does_not_look_like_sqlite() {
+    let f = Fixture::new();
+    f.saved_session(Group::Women);
+    f.store.checkpoint().unwrap();
+    let bytes = file_bytes(&f.path);
+    assert!(bytes.len() >= 4096, "database holds at least one page");
+    assert_ne!(&bytes[..16], b"SQLite format 3\0");
+}
+
+#[test]
+fn wrong_key_is_a_typed_error_and_leaves_the_file_intact() {
+    let f = Fixture::new();
+    let s = f.saved_session(Group::Women);
+    let Fixture {
+        store,
+        path,
+        dir: _dir,
+        ..
+    } = f;
+    drop(store);
+    let before: Vec<Vec<u8>> = Store::files(&path)
+        .iter()
+        .map(|p| std::fs::read(p).unwrap_or_default())
+        .collect();
+
+    let err = Store::open(&path, &key(8)).unwrap_err();
+    assert!(matches!(err, Error::WrongKey), "got {err:?}");
+
+    let after: Vec<Vec<u8>> = Store::files(&path)
+        .iter()
+        .map(|p| std::fs::read(p).unwrap_or_default())
+        .collect();
+    assert_eq!(before, after, "a failed open must not write a byte");
+    let store = Store::open(&path, &key(7)).unwrap();
+    assert_eq!(store.get_session(&s.id).unwrap().session.id, s.id);
+}
+
+#[test]
+fn key_must_be_32_bytes() {
+    for len in [0, 16, 31, 33, 64] {
+        let err = DatabaseKey::from_bytes(&vec![1; len]).unwrap_err();
+        assert!(matches!(err, Error::InvalidKeyLength { len: l } if l == len));
+    }
+}
+
+#[test]
+fn key_debug_never_shows_the_bytes() {
+    assert_eq!(format!("{:?}", key(0xab)), "DatabaseKey(..)");
+}
+
+#[test]
+fn change_key_reencrypts_in_place() {
+    let f = Fixture::new();
+    let s = f.saved_session(Group::Men);
+    f.store.change_key(&key(9)).unwrap();
+    // The open store keeps working after the re-key.
+    let s2 = f.saved_session(Group::Women);
+    let Fixture {
+        store,
+        path,
+        dir: _dir,
+        ..
+    } = f;
+    drop(store);
+
+    assert!(matches!(
+        Store::open(&path, &key(7)).unwrap_err(),
+        Error::WrongKey
+    ));
+    let store = Store::open(&path, &key(9)).unwrap();
+    assert_eq!(store.get_session(&s.id).unwrap().session, s);
+    assert_eq!(store.get_session(&s2.id).unwrap().session, s2);
+}
+
+#[test]
+fn store_runs_with_durable_and_secure_settings() {
+    let f = Fixture::new();
+    let settings = f.store.settings().unwrap();
+    assert!(!settings.cipher_version.is_empty(), "SQLCipher linked");
+    assert_eq!(settings.journal_mode, "wal");
+    assert!(settings.synchronous_full);
+    assert!(settings.foreign_keys);
+    assert!(settings.secure_delete);
+    assert!(settings.temp_store_memory);
+    assert_eq!(
+        settings.schema_version,
+        fieldconsult_core::store::schema::latest_version()
+    );
+}
+
+#[test]
+fn database_from_a_newer_app_is_refused_and_left_alone() {
+    let f = Fixture::new();
+    let Fixture {
+        store,
+        path,
+        dir: _dir,
+        ..
+    } = f;
+    let newer = fieldconsult_core::store::schema::latest_version() + 1;
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+            .unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {newer};"))
+            .unwrap();
+    }
+    drop(store);
+    let err = Store::open(&path, &key(7)).unwrap_err();
+    assert!(
+        matches!(err, Error::NewerSchema { found, supported } if found == newer && supported == newer - 1),
+        "got {err:?}"
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
+    let v: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, newer, "the newer database was not downgraded");
+}
+
+#[test]
+fn wipe_removes_the_database_and_every_companion_file() {
+    let f = Fixture::new();
+    f.saved_session(Group::Women);
+    let Fixture {
+        store, path, dir, ..
+    } = f;
+    assert!(path.exists());
+    assert!(Store::files(&path)[1].exists(), "WAL exists while open");
+    store.wipe().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+#[test]
+fn reopening_keeps_everything_committed() {
+    let f = Fixture::new();
+    let s = f.submitted_session(Group::Women);
+    let Fixture {
+        store,
+        path,
+        dir: _dir,
+        ..
+    } = f;
+    drop(store);
+    let store = Store::open(&path, &key(7)).unwrap();
+    let rec = store.get_session(&s.id).unwrap();
+    assert_eq!(rec.session, s);
+    assert_eq!(rec.revision, 2);
+}
