@@ -29,8 +29,11 @@ pub fn key(byte: u8) -> DatabaseKey {
     DatabaseKey::from_bytes(&[byte; 32]).unwrap()
 }
 
+/// A time `m` minutes ago, at the millisecond precision the store keeps.
 pub fn minutes_ago(m: i64) -> Timestamp {
-    (Utc::now() - Duration::minutes(m)).fixed_offset()
+    let mut t = (Utc::now() - Duration::minutes(m)).fixed_offset();
+    fieldconsult_model::time::truncate_to_millis(&mut t);
+    t
 }
 
 impl Fixture {
