@@ -145,8 +145,10 @@ impl Store {
                 let params = named_params! {
                     ":entity": e.entity.code(), ":id": e.id, ":captured": e.changes,
                 };
-                dec.execute(params)?;
+                // Delete first: decrementing first would bring a re-edited row down to the
+                // captured count and delete it with its unsent edit.
                 del.execute(params)?;
+                dec.execute(params)?;
             }
             Ok(())
         })
