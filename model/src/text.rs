@@ -14,9 +14,10 @@ pub const MAX_ID: usize = 100;
 /// Whether a text field may hold line breaks and tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextKind {
-    /// One line: no control character at all.
+    /// One line: no control character and no line or paragraph separator.
     Line,
-    /// Several lines: `\n` and `\t` allowed, no other control character.
+    /// Several lines: line breaks (`\n`, U+2028, U+2029) and `\t` allowed, no other control
+    /// character.
     Note,
 }
 
@@ -39,8 +40,10 @@ pub fn normalize_in_place(s: &mut String) {
 /// What is wrong with `s` as a text of `kind` of at most `max` characters, if anything.
 pub(crate) fn check(s: &str, kind: TextKind, max: usize) -> Option<crate::validation::Problem> {
     use crate::validation::Problem;
-    let allowed = |c: char| kind == TextKind::Note && (c == '\n' || c == '\t');
-    if s.chars().any(|c| c.is_control() && !allowed(c)) {
+    // U+2028/U+2029 break lines without being control characters.
+    let breaks_line = |c: char| matches!(c, '\n' | '\u{2028}' | '\u{2029}');
+    let allowed = |c: char| kind == TextKind::Note && (c == '\t' || breaks_line(c));
+    if s.chars().any(|c| (c.is_control() || breaks_line(c)) && !allowed(c)) {
         return Some(Problem::ControlCharacter);
     }
     if !is_nfc(s) {
