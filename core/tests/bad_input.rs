@@ -51,8 +51,8 @@ fn apply(s: &mut Session, g: &Garble) {
         }
         Garble::Category(c) => s.priorities[0].category = PriorityCategory::ALL[*c],
         Garble::Facilitators(n) => s.facilitators.female = *n,
-        Garble::StartYearsAgo(y) => s.started_at = s.started_at - chrono::Duration::days(365 * y),
-        Garble::StartHoursAhead(h) => s.started_at = s.started_at + chrono::Duration::hours(*h),
+        Garble::StartYearsAgo(y) => s.started_at -= chrono::Duration::days(365 * y),
+        Garble::StartHoursAhead(h) => s.started_at += chrono::Duration::hours(*h),
     }
 }
 
