@@ -92,105 +92,76 @@ fn main() -> Result<(), Box<dyn Error>> {
         },
     )?;
 
+    use {AffectedGroup as A, ConcernCategory as C, PriorityCategory as P, Urgency as U};
     let mut women = session(&checklist, visit1.id, Group::Women, ago(6), ago(5));
-    women.participants.female = AgeCounts {
-        age_12_17: 3,
-        age_18_29: 8,
-        age_30_59: 11,
-        age_60_plus: 4,
-        unknown: 0,
-    };
-    women.participants.undisclosed.unknown = 1;
-    women.facilitators = Facilitators { female: 1, male: 1 };
-    women.interpreter = Interpreter {
-        sex: InterpreterSex::Female,
-        language: "Bari".into(),
-    };
+    women.participants.female = ages([3, 8, 11, 4, 0]);
+    women.participants.undisclosed = ages([0, 0, 0, 0, 1]);
+    women.facilitators = Facilitators { female: 1, male: 1 }; // a woman in the team
+    women.interpreter = interpreter(InterpreterSex::Female, "Bari");
     women.setting = Setting::Private;
     women.focus = BTreeSet::from([FocusTag::Elderly, FocusTag::Youth]);
     women.priorities = ranked(&[
-        PriorityCategory::Water,
-        PriorityCategory::SafeMovement,
-        PriorityCategory::FuelAndFirewood,
-        PriorityCategory::Health,
-        PriorityCategory::Schools,
+        P::Water,
+        P::SafeMovement,
+        P::FuelAndFirewood,
+        P::Health,
+        P::Schools,
     ]);
     women.concerns = vec![
         concern(
-            ConcernCategory::SexualViolenceRisk,
-            &[AffectedGroup::Women, AffectedGroup::Girls],
-            "path to the firewood area",
-            "early mornings",
-            Urgency::Urgent,
+            C::SexualViolenceRisk,
+            &[A::Women, A::Girls],
+            U::Urgent,
+            "firewood path, at dawn",
         ),
         concern(
-            ConcernCategory::MovementRestriction,
-            &[AffectedGroup::Women],
-            "checkpoint on the Yei road",
-            "since the harvest",
-            Urgency::Routine,
+            C::MovementRestriction,
+            &[A::Women],
+            U::Routine,
+            "Yei road checkpoint",
         ),
     ];
+    // A disclosure is never recorded: only that a referral was offered, and to which service.
     women.referral = Some(Referral {
         service_id: clinic.id,
-    }); // offered; never the details
+    });
 
     let mut men = session(&checklist, visit1.id, Group::Men, ago(5), ago(4));
-    men.participants.male = AgeCounts {
-        age_12_17: 2,
-        age_18_29: 6,
-        age_30_59: 9,
-        age_60_plus: 5,
-        unknown: 1,
-    };
+    men.participants.male = ages([2, 6, 9, 5, 1]);
     men.facilitators = Facilitators { female: 0, male: 2 };
-    men.interpreter = Interpreter {
-        sex: InterpreterSex::Male,
-        language: "Bari".into(),
-    };
+    men.interpreter = interpreter(InterpreterSex::Male, "Bari");
     men.priorities = ranked(&[
-        PriorityCategory::SecurityAndProtection,
-        PriorityCategory::LivelihoodsAndWork,
-        PriorityCategory::Water,
-        PriorityCategory::ReturnAndLand,
-        PriorityCategory::Schools,
+        P::SecurityAndProtection,
+        P::LivelihoodsAndWork,
+        P::Water,
+        P::ReturnAndLand,
+        P::Schools,
     ]);
     men.concerns = vec![
         concern(
-            ConcernCategory::ArmedGroupPresence,
-            &[AffectedGroup::Men, AffectedGroup::Boys],
-            "river crossing",
-            "last two nights",
-            Urgency::Priority,
+            C::ArmedGroupPresence,
+            &[A::Men, A::Boys],
+            U::Priority,
+            "river crossing, at night",
         ),
         concern(
-            ConcernCategory::ChildRecruitment,
-            &[AffectedGroup::Boys],
-            "cattle camps",
-            "this month",
-            Urgency::Priority,
+            C::ChildRecruitment,
+            &[A::Boys],
+            U::Priority,
+            "cattle camps, this month",
         ),
     ];
 
     let mut mixed = session(&checklist, visit2.id, Group::Mixed, ago(2), ago(1));
-    mixed.participants.female.age_30_59 = 7;
-    mixed.participants.male = AgeCounts {
-        age_18_29: 4,
-        age_30_59: 6,
-        ..AgeCounts::default()
-    };
+    mixed.participants.female = ages([0, 0, 7, 0, 0]);
+    mixed.participants.male = ages([0, 4, 6, 0, 0]);
     mixed.facilitators = Facilitators { female: 1, male: 1 };
-    mixed.priorities = ranked(&[
-        PriorityCategory::Schools,
-        PriorityCategory::Health,
-        PriorityCategory::Water,
-    ]);
+    mixed.priorities = ranked(&[P::Schools, P::Health, P::Water]);
     mixed.concerns = vec![concern(
-        ConcernCategory::IntercommunalTension,
-        &[AffectedGroup::Women, AffectedGroup::Men],
+        C::IntercommunalTension,
+        &[A::Women, A::Men],
+        U::Routine,
         "grazing land",
-        "dry season",
-        Urgency::Routine,
     )];
 
     for s in [&women, &men, &mixed] {
@@ -226,38 +197,32 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("FieldConsult patrol demo: 2 visits, 3 sessions, all accepted");
     println!("history of the returned session: {}\n", steps.join(" → "));
 
-    // 5. Reports.
-    let by_visit = SessionFilter {
+    // 5. Reports, computed by fieldconsult-model exactly as the server computes them.
+    let visit_filter = SessionFilter {
         visit_id: Some(visit1.id),
         ..SessionFilter::default()
     };
-    let cmp = store.paired_comparison(&by_visit)?;
+    let cmp = store.paired_comparison(&visit_filter)?;
     println!(
-        "== Paired comparison, visit 1 ({}; {} women's, {} men's session) ==",
+        "== Paired comparison, visit 1 to {} ({} women's, {} men's session) ==",
         kajo.name, cmp.women_sessions, cmp.men_sessions
     );
     let rank = |s: Option<PriorityStat>| s.map_or("–".to_string(), |s| s.best_rank.to_string());
     let rows = cmp
         .priorities
         .iter()
-        .map(|r| vec![key(&r.key), rank(r.women), rank(r.men)])
-        .collect();
+        .map(|r| vec![key(&r.key), rank(r.women), rank(r.men)]);
     print_table(&["Priority", "Women's rank", "Men's rank"], rows);
     let list = |keys: &[PriorityKey]| keys.iter().map(key).collect::<Vec<_>>().join(", ");
     println!("Raised only by women: {}", list(&cmp.only_women));
     println!("Raised only by men:   {}\n", list(&cmp.only_men));
-    let rows = cmp
-        .concerns
-        .iter()
-        .map(|c| {
-            vec![
-                c.affected.label(Language::En).to_string(),
-                c.raised_by_women.to_string(),
-                c.raised_by_men.to_string(),
-                c.urgent.to_string(),
-            ]
-        })
-        .collect();
+    let rows = cmp.concerns.iter().map(|c| {
+        let counts = [c.raised_by_women, c.raised_by_men, c.urgent].map(|n| n.to_string());
+        [c.affected.label(Language::En).to_string()]
+            .into_iter()
+            .chain(counts)
+            .collect()
+    });
     print_table(
         &[
             "Concerns affecting",
@@ -269,31 +234,33 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     let table = store.participation_table(&SessionFilter::default(), GroupBy::Overall)?;
-    println!(
-        "\n== Participants by sex and age, all visits ({} sessions) ==",
-        table.total.sessions
-    );
-    let mut header = vec!["Sex"];
-    header.extend(AgeBand::ALL.iter().map(|b| b.label()));
-    header.push("Total");
     let t = &table.total;
+    println!(
+        "\n== Participants by sex and age band, both visits ({} sessions) ==",
+        t.sessions
+    );
+    let header: Vec<&str> = ["Sex"]
+        .into_iter()
+        .chain(AgeBand::ALL.map(AgeBand::label))
+        .chain(["Total"])
+        .collect();
+    let row = |label: &str, cells: Vec<u64>, total: u64| -> Vec<String> {
+        let numbers = cells.into_iter().chain([total]).map(|n| n.to_string());
+        [label.to_string()].into_iter().chain(numbers).collect()
+    };
     let mut rows: Vec<Vec<String>> = [
         ("Female", Sex::Female),
         ("Male", Sex::Male),
         ("Undisclosed", Sex::Undisclosed),
     ]
     .into_iter()
-    .map(|(label, sex)| {
-        let mut row = vec![label.to_string()];
-        row.extend(t.of(sex).iter().map(u64::to_string));
-        row.push(t.total_of(sex).to_string());
-        row
-    })
+    .map(|(label, sex)| row(label, t.of(sex).to_vec(), t.total_of(sex)))
     .collect();
-    let mut total = vec!["Total".to_string()];
-    total.extend(AgeBand::ALL.iter().map(|b| t.total_of_band(*b).to_string()));
-    total.push(t.total().to_string());
-    rows.push(total);
+    rows.push(row(
+        "Total",
+        AgeBand::ALL.map(|b| t.total_of_band(b)).to_vec(),
+        t.total(),
+    ));
     print_table(&header, rows);
     let c = &table.coverage;
     let pct = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{:.0}%", s * 100.0));
@@ -310,7 +277,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         pct(c.woman_facilitator_share())
     );
     println!(
-        "Interpreters: {} female, {} male, {} sessions without",
+        "Interpreters: {} female, {} male; {} session(s) without one",
         c.interpreters_female, c.interpreters_male, c.interpreters_none
     );
 
@@ -385,13 +352,14 @@ fn ranked(categories: &[PriorityCategory]) -> Vec<Priority> {
         .collect()
 }
 
+/// A concern; `place_time` says where and when ("river crossing, at night"), never a home.
 fn concern(
     category: ConcernCategory,
     affected: &[AffectedGroup],
-    location: &str,
-    timing: &str,
     urgency: Urgency,
+    place_time: &str,
 ) -> Concern {
+    let (location, timing) = place_time.split_once(", ").unwrap_or((place_time, ""));
     Concern {
         category,
         affected: affected.iter().copied().collect(),
@@ -399,6 +367,24 @@ fn concern(
         timing: timing.into(),
         urgency,
         note: String::new(), // sexual-violence risk never carries details
+    }
+}
+
+/// Counts by age band, in [`AgeBand::ALL`] order.
+fn ages([age_12_17, age_18_29, age_30_59, age_60_plus, unknown]: [u32; 5]) -> AgeCounts {
+    AgeCounts {
+        age_12_17,
+        age_18_29,
+        age_30_59,
+        age_60_plus,
+        unknown,
+    }
+}
+
+fn interpreter(sex: InterpreterSex, language: &str) -> Interpreter {
+    Interpreter {
+        sex,
+        language: language.into(),
     }
 }
 
@@ -411,36 +397,26 @@ fn key(k: &PriorityKey) -> String {
 }
 
 /// Prints an aligned plain-text table: first column left-aligned, the others right-aligned.
-fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
+fn print_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.into_iter().collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
-        let cells: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| {
-                if i == 0 {
-                    format!("{c:<w$}")
-                } else {
-                    format!("{c:>w$}")
-                }
-            })
-            .collect();
-        println!("  {}", cells.join("  "));
+    let line = |cells: &[String]| {
+        let mut out = String::from(" ");
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            out += &if i == 0 {
+                format!(" {c:<w$}")
+            } else {
+                format!("  {c:>w$}")
+            };
+        }
+        println!("{out}");
     };
-    line(header.iter().map(|h| h.to_string()).collect());
-    println!(
-        "  {}",
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  ")
-    );
-    rows.into_iter().for_each(line);
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
+    rows.iter().for_each(|r| line(r));
 }

@@ -52,6 +52,9 @@ pub enum Error {
     /// The device is out of storage space. Nothing of the failed write was stored.
     #[error("the device is out of storage space; nothing was saved")]
     DiskFull,
+    /// The operation was cancelled through its [`crate::Progress`]; it changed nothing.
+    #[error("cancelled")]
+    Cancelled,
     /// A stored record could not be decoded.
     #[error("stored {entity} {id} could not be decoded")]
     Corrupt {

@@ -7,10 +7,12 @@
 
 pub mod error;
 pub mod key;
+pub mod progress;
 pub mod store;
 
 pub use error::{Error, Result};
 pub use key::DatabaseKey;
+pub use progress::{NoProgress, Progress};
 pub use store::history::HistoryEntry;
 pub use store::outbox::{Entity, OutboxEntry};
 pub use store::sessions::{BadgeCounts, Page, SessionFilter, SessionRecord, SessionSummary};

@@ -137,3 +137,63 @@ fn participation_table_disaggregates_by_sex_and_age_with_coverage() {
         (1, 0, 2)
     );
 }
+
+/// Records progress and cancels after `cancel_after` callbacks.
+struct Recorder {
+    calls: std::sync::Mutex<Vec<(u64, u64)>>,
+    cancel_after: usize,
+}
+
+impl fieldconsult_core::Progress for Recorder {
+    fn on_progress(&self, done: u64, total: u64) {
+        self.calls.lock().unwrap().push((done, total));
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.calls.lock().unwrap().len() >= self.cancel_after
+    }
+}
+
+#[test]
+fn long_reports_report_progress_by_chunk_and_can_be_cancelled() {
+    let f = Fixture::new();
+    let visit = f.visit_of(&f.team_a);
+    for i in 0..620 {
+        let group = [Group::Women, Group::Men][i % 2];
+        f.store
+            .save_session(&f.alice(), &complete_session(&visit, group))
+            .unwrap();
+    }
+    let all = SessionFilter::default();
+    let recorder = Recorder {
+        calls: Default::default(),
+        cancel_after: usize::MAX,
+    };
+    let table = f
+        .store
+        .participation_table_with(&all, GroupBy::Overall, &recorder)
+        .unwrap();
+    assert_eq!(table.total.sessions, 620);
+    assert_eq!(
+        *recorder.calls.lock().unwrap(),
+        vec![(500, 620), (620, 620)]
+    );
+
+    let cancelling = Recorder {
+        calls: Default::default(),
+        cancel_after: 1,
+    };
+    let err = f
+        .store
+        .paired_comparison_with(&all, &cancelling)
+        .unwrap_err();
+    assert!(
+        matches!(err, fieldconsult_core::Error::Cancelled),
+        "{err:?}"
+    );
+    assert_eq!(
+        cancelling.calls.lock().unwrap().len(),
+        1,
+        "stopped after the first chunk"
+    );
+}

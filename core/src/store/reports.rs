@@ -7,6 +7,7 @@ use super::Store;
 use super::sessions::SessionFilter;
 use super::visits::visit_in;
 use crate::error::Result;
+use crate::progress::{NoProgress, Progress};
 use fieldconsult_model::report::{GroupBy, PairedComparison, ParticipationTable};
 use fieldconsult_model::{Visit, VisitId};
 
@@ -14,7 +15,16 @@ impl Store {
     /// Women's and men's views side by side over the sessions matching `filter` (a visit, a
     /// community, a period).
     pub fn paired_comparison(&self, filter: &SessionFilter) -> Result<PairedComparison> {
-        let sessions = self.sessions_matching(filter)?;
+        self.paired_comparison_with(filter, &NoProgress)
+    }
+
+    /// [`Store::paired_comparison`] reporting progress, cancellable.
+    pub fn paired_comparison_with(
+        &self,
+        filter: &SessionFilter,
+        progress: &dyn Progress,
+    ) -> Result<PairedComparison> {
+        let sessions = self.sessions_matching(filter, progress)?;
         Ok(PairedComparison::compute(&sessions))
     }
 
@@ -25,7 +35,17 @@ impl Store {
         filter: &SessionFilter,
         by: GroupBy,
     ) -> Result<ParticipationTable> {
-        let sessions = self.sessions_matching(filter)?;
+        self.participation_table_with(filter, by, &NoProgress)
+    }
+
+    /// [`Store::participation_table`] reporting progress, cancellable.
+    pub fn participation_table_with(
+        &self,
+        filter: &SessionFilter,
+        by: GroupBy,
+        progress: &dyn Progress,
+    ) -> Result<ParticipationTable> {
+        let sessions = self.sessions_matching(filter, progress)?;
         let mut visits: HashMap<VisitId, Visit> = HashMap::new();
         self.read(|tx| {
             for s in &sessions {

@@ -12,6 +12,7 @@ use super::reviews::{addenda_in, reviews_in};
 use super::visits::{unknown, visit_in};
 use super::{Store, now};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use fieldconsult_model::validation::{Completeness, validate_session};
 use fieldconsult_model::{
     Action, Actor, Addendum, CommunityId, FieldError, Group, Problem, Review, Session, SessionId,
@@ -347,25 +348,66 @@ impl Store {
         })
     }
 
-    /// Sessions (not deleted) matching `filter`, fully decoded, with no paging: for reports.
-    pub(crate) fn sessions_matching(&self, filter: &SessionFilter) -> Result<Vec<Session>> {
-        let (sql, params) = filter_sql(filter);
-        let select =
-            format!("SELECT s.id, s.body FROM sessions s WHERE {sql} ORDER BY s.started_ms, s.id");
-        self.read(|tx| {
-            let mut stmt = tx.prepare(&select)?;
-            let bound = bind(&stmt, &params);
-            let mut rows = stmt.query(bound.as_slice())?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                let id: String = r.get(0)?;
-                let body: Option<String> = r.get(1)?;
+    /// Sessions (not deleted) matching `filter`, fully decoded, oldest first: for reports.
+    /// Reads in chunks, each in its own read transaction, reporting progress and checking
+    /// for cancellation between chunks, outside the database lock.
+    pub(crate) fn sessions_matching(
+        &self,
+        filter: &SessionFilter,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Session>> {
+        const CHUNK: i64 = 500;
+        let (sql, mut params) = filter_sql(filter);
+        let count = format!("SELECT count(*) FROM sessions s WHERE {sql}");
+        let select = format!(
+            "SELECT s.id, s.started_ms, s.body FROM sessions s
+             WHERE {sql} AND (s.started_ms, s.id) > (:cursor_ms, :cursor_id)
+             ORDER BY s.started_ms, s.id LIMIT :chunk"
+        );
+        let total: u64 = self
+            .read(|tx| {
+                let stmt = tx.prepare(&count)?;
+                let bound = bind(&stmt, &params);
+                let mut stmt = stmt;
+                Ok(stmt.query_row(bound.as_slice(), |r| r.get::<_, i64>(0))?)
+            })
+            .map(|n| u64::try_from(n).unwrap_or(0))?;
+        params.push((":chunk", Param::Int(CHUNK)));
+        let mut out = Vec::new();
+        let mut cursor = (i64::MIN, String::new());
+        let mut done = 0u64;
+        loop {
+            if progress.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let mut chunk_params: Vec<(&'static str, Param)> = Vec::with_capacity(params.len() + 2);
+            chunk_params.extend(params.iter().map(|(n, p)| (*n, p.clone())));
+            chunk_params.push((":cursor_ms", Param::Int(cursor.0)));
+            chunk_params.push((":cursor_id", Param::Text(cursor.1.clone())));
+            let rows: Vec<(String, i64, Option<String>)> = self.read(|tx| {
+                let mut stmt = tx.prepare_cached(&select)?;
+                let bound = bind(&stmt, &chunk_params);
+                let rows =
+                    stmt.query_map(bound.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })?;
+            let Some((last_id, last_ms, _)) = rows.last() else {
+                break;
+            };
+            cursor = (*last_ms, last_id.clone());
+            let n = rows.len();
+            for (id, _, body) in rows {
                 if let Some(body) = body {
                     out.push(decode(&body, "session", &id)?);
                 }
             }
-            Ok(out)
-        })
+            done += n as u64;
+            progress.on_progress(done, total.max(done));
+            if (n as i64) < CHUNK {
+                break;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -525,6 +567,7 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<SessionSummary> {
 }
 
 /// A bound value of a dynamically assembled query.
+#[derive(Clone)]
 enum Param {
     Int(i64),
     Text(String),
