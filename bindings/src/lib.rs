@@ -1,4 +1,34 @@
-//! FieldConsult's UniFFI layer (placeholder while the API is written).
+//! FieldConsult's UniFFI layer: the one shared library the Android and iOS apps load.
+//!
+//! A thin translation layer. It converts between FFI records and `fieldconsult-model` types
+//! (in each record's module) and calls `fieldconsult-core`; no business rule lives here.
+//! Ids cross as strings and times as RFC 3339 strings with their offset; a malformed one is
+//! a `Validation` error naming its field, like any other bad input. Every call is guarded so
+//! that a panic below becomes [`FieldConsultError::Internal`] instead of crashing the app.
+
+mod enums;
+mod error;
+mod labels;
+mod lift;
+mod listing;
+mod progress;
+mod reference;
+mod reports;
+mod session;
+mod store;
+
+pub use error::{FieldConsultError, FieldProblem};
+pub use listing::{HistoryEntry, SessionFilter, SessionPage, SessionRecord, SessionSummary};
+pub use progress::{CancellationToken, ProgressListener};
+pub use reference::{
+    ChecklistTemplate, ChecklistTopic, Community, Location, ReferralService, Team,
+};
+pub use reports::{
+    AgeTotals, PairedComparison, ParticipationRow, ParticipationTable, PriorityKey, PriorityRow,
+    SexAgeTable,
+};
+pub use session::{Actor, Addendum, Concern, Review, Role, Session, Visit};
+pub use store::FieldConsultStore;
 
 uniffi::setup_scaffolding!();
 

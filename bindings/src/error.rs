@@ -1,0 +1,197 @@
+//! The one error type apps see, mapped from the core's in one place. Cases are the ones an
+//! app acts on differently; messages carry no user text.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use fieldconsult_core::Error as CoreError;
+use fieldconsult_model::{TransitionError, ValidationErrors};
+
+/// One invalid field.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct FieldProblem {
+    /// Path of the field (`participants.male.age_18_29`, `priorities[2].rank`).
+    pub field: String,
+    /// Stable code of the problem (`required`, `out_of_range`, `wrong_sex_for_group`, ...).
+    pub code: String,
+    /// What is wrong, in English, for logs and developers.
+    pub description: String,
+}
+
+/// Everything a FieldConsult call can fail with. Kotlin sees `FieldConsultException`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum FieldConsultError {
+    /// The record breaks validation rules; every problem is listed.
+    #[error("{} invalid field(s)", problems.len())]
+    Validation {
+        /// Every problem, each naming its field.
+        problems: Vec<FieldProblem>,
+    },
+    /// The key does not open this database; the file was left untouched.
+    #[error("the key does not open this database")]
+    WrongKey,
+    /// The key given is not 32 bytes.
+    #[error("a database key must be 32 bytes, got {length}")]
+    InvalidKey {
+        /// Length given.
+        length: u32,
+    },
+    /// This build lacks SQLCipher; nothing is stored unencrypted.
+    #[error("encryption unavailable in this build")]
+    EncryptionUnavailable,
+    /// The database was written by a newer app version.
+    #[error("database schema {found} is newer than this app supports ({supported})")]
+    NewerSchema {
+        /// Schema version in the file.
+        found: u32,
+        /// Newest this build knows.
+        supported: u32,
+    },
+    /// No such record.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// Kind of record.
+        entity: String,
+        /// Its id.
+        id: String,
+    },
+    /// The workflow does not allow this action in this status.
+    #[error("cannot {action:?} a session that is {from:?}")]
+    InvalidTransition {
+        /// Current status.
+        from: fieldconsult_model::Status,
+        /// The refused action.
+        action: fieldconsult_model::Action,
+    },
+    /// The actor's role does not allow this action on this record.
+    #[error("not permitted to {action:?}")]
+    NotPermitted {
+        /// The refused action.
+        action: fieldconsult_model::Action,
+    },
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// A pagination cursor this store did not issue.
+    #[error("invalid page cursor")]
+    InvalidCursor,
+    /// The device is out of storage; nothing was saved.
+    #[error("the device is out of storage space")]
+    DiskFull,
+    /// The operation was cancelled and changed nothing.
+    #[error("cancelled")]
+    Cancelled,
+    /// The store failed (I/O, corruption, SQLite).
+    #[error("storage error: {reason}")]
+    Storage {
+        /// What failed, without user data.
+        reason: String,
+    },
+    /// A bug: a panic in the library, caught before it could crash the app.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// The panic's literal message, or `panic` when it was formatted (and so may hold data).
+        reason: String,
+    },
+}
+
+impl From<ValidationErrors> for FieldConsultError {
+    fn from(e: ValidationErrors) -> Self {
+        FieldConsultError::Validation {
+            problems: e
+                .0
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field,
+                    code: p.problem.code().to_owned(),
+                    description: p.problem.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<CoreError> for FieldConsultError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::WrongKey => FieldConsultError::WrongKey,
+            CoreError::InvalidKeyLength { len } => FieldConsultError::InvalidKey {
+                length: u32::try_from(len).unwrap_or(u32::MAX),
+            },
+            CoreError::EncryptionUnavailable => FieldConsultError::EncryptionUnavailable,
+            CoreError::NewerSchema { found, supported } => {
+                FieldConsultError::NewerSchema { found, supported }
+            }
+            CoreError::Validation(v) => v.into(),
+            CoreError::Transition(TransitionError::NotAllowed { from, action }) => {
+                FieldConsultError::InvalidTransition { from, action }
+            }
+            CoreError::Transition(TransitionError::NotPermitted { action }) => {
+                FieldConsultError::NotPermitted { action }
+            }
+            CoreError::NotFound { entity, id } => FieldConsultError::NotFound {
+                entity: entity.to_owned(),
+                id,
+            },
+            CoreError::InvalidCursor => FieldConsultError::InvalidCursor,
+            CoreError::DiskFull => FieldConsultError::DiskFull,
+            CoreError::Cancelled => FieldConsultError::Cancelled,
+            e @ (CoreError::Corrupt { .. }
+            | CoreError::Migration(_)
+            | CoreError::Storage(_)
+            | CoreError::Io(_)) => FieldConsultError::Storage {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Runs one exported call, turning a panic into [`FieldConsultError::Internal`].
+pub(crate) fn guard<T>(
+    call: impl FnOnce() -> Result<T, FieldConsultError>,
+) -> Result<T, FieldConsultError> {
+    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        // Only a literal message: a formatted one (a `String`) may quote user text, as the
+        // standard library's own string-slicing panics do.
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map_or_else(|| "panic".to_owned(), |s| (*s).to_owned());
+        Err(FieldConsultError::Internal { reason })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_below_becomes_an_internal_error() {
+        let result: Result<(), _> = guard(|| panic!("index out of bounds"));
+        assert!(
+            matches!(result, Err(FieldConsultError::Internal { ref reason }) if reason == "index out of bounds")
+        );
+    }
+
+    #[test]
+    fn a_formatted_panic_message_is_not_passed_on() {
+        let secret = String::from("name of a survivor");
+        let result: Result<(), _> = guard(|| panic!("{secret}"));
+        assert!(
+            matches!(result, Err(FieldConsultError::Internal { ref reason }) if reason == "panic")
+        );
+    }
+
+    #[test]
+    fn validation_problems_keep_field_and_code() {
+        let e: FieldConsultError =
+            CoreError::Validation(ValidationErrors(vec![fieldconsult_model::FieldError {
+                field: "priorities[1].rank".into(),
+                problem: fieldconsult_model::Problem::Duplicate,
+            }]))
+            .into();
+        let FieldConsultError::Validation { problems } = e else {
+            panic!("expected Validation");
+        };
+        assert_eq!(problems[0].field, "priorities[1].rank");
+        assert_eq!(problems[0].code, "duplicate");
+    }
+}

@@ -1,0 +1,357 @@
+//! Visits, sessions, reviews, addenda and who acts on them.
+
+use fieldconsult_model as model;
+use fieldconsult_model::{
+    AffectedGroup, AgeCounts, ChecklistAnswer, ConcernCategory, Consent, Decision, Facilitators,
+    FocusTag, Group, Interpreter, InterpreterSex, Participants, Priority, PriorityCategory,
+    Setting, Status, TopicResponse, Urgency,
+};
+
+use crate::lift::{Lift, time_string};
+
+/// Participant counts of one sex, by age band.
+#[uniffi::remote(Record)]
+pub struct AgeCounts {
+    pub age_12_17: u32,
+    pub age_18_29: u32,
+    pub age_30_59: u32,
+    pub age_60_plus: u32,
+    pub unknown: u32,
+}
+
+/// Participants by sex × age band.
+#[uniffi::remote(Record)]
+pub struct Participants {
+    pub female: AgeCounts,
+    pub male: AgeCounts,
+    pub undisclosed: AgeCounts,
+}
+
+/// Facilitators by sex.
+#[uniffi::remote(Record)]
+pub struct Facilitators {
+    pub female: u32,
+    pub male: u32,
+}
+
+/// The interpreter of a session.
+#[uniffi::remote(Record)]
+pub struct Interpreter {
+    pub sex: InterpreterSex,
+    pub language: String,
+}
+
+/// Consent of the participants.
+#[uniffi::remote(Record)]
+pub struct Consent {
+    pub verbal_informed: bool,
+}
+
+/// The answer to one checklist topic.
+#[uniffi::remote(Record)]
+pub struct ChecklistAnswer {
+    pub topic: String,
+    pub response: TopicResponse,
+    pub note: String,
+}
+
+/// One ranked priority of the group.
+#[uniffi::remote(Record)]
+pub struct Priority {
+    pub rank: u8,
+    pub category: PriorityCategory,
+    pub other_label: String,
+    pub note: String,
+}
+
+/// A protection concern raised in a session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Concern {
+    /// Category.
+    pub category: ConcernCategory,
+    /// Who it affects (each group once).
+    pub affected: Vec<AffectedGroup>,
+    /// Where (a place, never a home).
+    pub location: String,
+    /// When.
+    pub timing: String,
+    /// How fast it needs attention.
+    pub urgency: Urgency,
+    /// Detail; must stay empty for sexual-violence risk (offer a referral instead).
+    pub note: String,
+}
+
+/// One team's visit to one community.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Visit {
+    /// Visit id (UUID).
+    pub id: String,
+    /// Team id.
+    pub team_id: String,
+    /// Community id.
+    pub community_id: String,
+    /// Start, RFC 3339 with offset.
+    pub started_at: String,
+    /// End, RFC 3339 with offset.
+    pub ended_at: Option<String>,
+    /// Observations.
+    pub notes: String,
+}
+
+/// One consultation session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Session {
+    /// Session id (UUID).
+    pub id: String,
+    /// Visit id.
+    pub visit_id: String,
+    /// Women, men or mixed.
+    pub group: Group,
+    /// Groups deliberately reached.
+    pub focus: Vec<FocusTag>,
+    /// Participants by sex × age band.
+    pub participants: Participants,
+    /// Facilitators by sex.
+    pub facilitators: Facilitators,
+    /// Interpreter.
+    pub interpreter: Interpreter,
+    /// Setting.
+    pub setting: Setting,
+    /// Consent.
+    pub consent: Consent,
+    /// Start, RFC 3339 with offset.
+    pub started_at: String,
+    /// End, RFC 3339 with offset.
+    pub ended_at: Option<String>,
+    /// Checklist version answered.
+    pub checklist_version: u32,
+    /// Checklist answers.
+    pub answers: Vec<ChecklistAnswer>,
+    /// Ranked priorities.
+    pub priorities: Vec<Priority>,
+    /// Concerns.
+    pub concerns: Vec<Concern>,
+    /// The referral service offered, if any (id).
+    pub referral_service_id: Option<String>,
+    /// For the gender unit only.
+    pub sensitive_note: String,
+    /// Workflow status (read-only: changed by submit and reviews).
+    pub status: Status,
+}
+
+/// A reviewer's decision on a session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Review {
+    /// Review id.
+    pub id: String,
+    /// Session id.
+    pub session_id: String,
+    /// Pseudonymous reviewer id.
+    pub reviewer: String,
+    /// The decision.
+    pub decision: Decision,
+    /// Comment to the team.
+    pub comment: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// A correction appended to an accepted session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Addendum {
+    /// Addendum id.
+    pub id: String,
+    /// Session id.
+    pub session_id: String,
+    /// Pseudonymous author id.
+    pub author: String,
+    /// The correction.
+    pub text: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// What a person may do.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Role {
+    /// Member of an engagement team: writes the team's entries.
+    TeamMember {
+        /// The team's id.
+        team_id: String,
+    },
+    /// Gender focal point: reviews the entries of a sector's teams.
+    Reviewer {
+        /// The sector.
+        sector: String,
+    },
+}
+
+/// Who acts; recorded in the history of every write.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Actor {
+    /// Stable pseudonymous id (never a name).
+    pub id: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+impl From<Concern> for model::Concern {
+    fn from(c: Concern) -> Self {
+        model::Concern {
+            category: c.category,
+            affected: c.affected.into_iter().collect(),
+            location: c.location,
+            timing: c.timing,
+            urgency: c.urgency,
+            note: c.note,
+        }
+    }
+}
+
+impl From<model::Concern> for Concern {
+    fn from(c: model::Concern) -> Self {
+        Concern {
+            category: c.category,
+            affected: c.affected.into_iter().collect(),
+            location: c.location,
+            timing: c.timing,
+            urgency: c.urgency,
+            note: c.note,
+        }
+    }
+}
+
+impl Actor {
+    pub(crate) fn lift(self, l: &mut Lift) -> model::Actor {
+        let role = match self.role {
+            Role::TeamMember { team_id } => model::Role::TeamMember {
+                team_id: l.id("actor.role.team_id", &team_id),
+            },
+            Role::Reviewer { sector } => model::Role::Reviewer { sector },
+        };
+        model::Actor { id: self.id, role }
+    }
+}
+
+impl Visit {
+    pub(crate) fn lift(self, l: &mut Lift) -> model::Visit {
+        model::Visit {
+            id: l.id("id", &self.id),
+            team_id: l.id("team_id", &self.team_id),
+            community_id: l.id("community_id", &self.community_id),
+            started_at: l.time("started_at", &self.started_at),
+            ended_at: l.opt_time("ended_at", &self.ended_at),
+            notes: self.notes,
+        }
+    }
+}
+
+impl From<model::Visit> for Visit {
+    fn from(v: model::Visit) -> Self {
+        Visit {
+            id: v.id.to_string(),
+            team_id: v.team_id.to_string(),
+            community_id: v.community_id.to_string(),
+            started_at: time_string(&v.started_at),
+            ended_at: v.ended_at.as_ref().map(time_string),
+            notes: v.notes,
+        }
+    }
+}
+
+impl Session {
+    pub(crate) fn lift(self, l: &mut Lift) -> model::Session {
+        model::Session {
+            id: l.id("id", &self.id),
+            visit_id: l.id("visit_id", &self.visit_id),
+            group: self.group,
+            focus: self.focus.into_iter().collect(),
+            participants: self.participants,
+            facilitators: self.facilitators,
+            interpreter: self.interpreter,
+            setting: self.setting,
+            consent: self.consent,
+            started_at: l.time("started_at", &self.started_at),
+            ended_at: l.opt_time("ended_at", &self.ended_at),
+            checklist_version: self.checklist_version,
+            answers: self.answers,
+            priorities: self.priorities,
+            concerns: self.concerns.into_iter().map(Into::into).collect(),
+            referral: self.referral_service_id.map(|id| model::Referral {
+                service_id: l.id("referral_service_id", &id),
+            }),
+            sensitive_note: self.sensitive_note,
+            status: self.status,
+        }
+    }
+}
+
+impl From<model::Session> for Session {
+    fn from(s: model::Session) -> Self {
+        Session {
+            id: s.id.to_string(),
+            visit_id: s.visit_id.to_string(),
+            group: s.group,
+            focus: s.focus.into_iter().collect(),
+            participants: s.participants,
+            facilitators: s.facilitators,
+            interpreter: s.interpreter,
+            setting: s.setting,
+            consent: s.consent,
+            started_at: time_string(&s.started_at),
+            ended_at: s.ended_at.as_ref().map(time_string),
+            checklist_version: s.checklist_version,
+            answers: s.answers,
+            priorities: s.priorities,
+            concerns: s.concerns.into_iter().map(Into::into).collect(),
+            referral_service_id: s.referral.map(|r| r.service_id.to_string()),
+            sensitive_note: s.sensitive_note,
+            status: s.status,
+        }
+    }
+}
+
+impl From<model::Review> for Review {
+    fn from(r: model::Review) -> Self {
+        Review {
+            id: r.id.to_string(),
+            session_id: r.session_id.to_string(),
+            reviewer: r.reviewer,
+            decision: r.decision,
+            comment: r.comment,
+            at: time_string(&r.at),
+        }
+    }
+}
+
+impl From<model::Addendum> for Addendum {
+    fn from(a: model::Addendum) -> Self {
+        Addendum {
+            id: a.id.to_string(),
+            session_id: a.session_id.to_string(),
+            author: a.author,
+            text: a.text,
+            at: time_string(&a.at),
+        }
+    }
+}
+
+/// A new, empty draft of a session of `group` in the visit `visit_id`, started `started_at`
+/// (RFC 3339), with a fresh id.
+#[uniffi::export]
+pub fn new_session_draft(
+    visit_id: String,
+    group: Group,
+    started_at: String,
+) -> Result<Session, crate::FieldConsultError> {
+    let mut l = Lift::default();
+    let visit_id = l.id("visit_id", &visit_id);
+    let started_at = l.time("started_at", &started_at);
+    l.finish(model::Session::new_draft(visit_id, group, started_at).into())
+}
+
+/// A fresh UUIDv7 id for a new record (visit, community).
+#[uniffi::export]
+pub fn new_id() -> String {
+    model::ids::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,385 @@
+//! The store object apps hold: `FieldConsultStore`, a thin wrapper of `fieldconsult_core::Store`.
+//!
+//! Safe to call from any thread. Each call takes a reference to the open store and releases
+//! the wrapper's lock at once, so `close` and `wipe` never wait for a long report, and a
+//! listener is never called with a lock held.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use fieldconsult_core::{BadgeCounts, DatabaseKey, OutboxEntry, Store, StoreOptions};
+use fieldconsult_model::report::GroupBy;
+use fieldconsult_model::{Decision, SessionId, VisitId};
+
+use crate::error::{FieldConsultError, guard};
+use crate::lift::Lift;
+use crate::listing::{HistoryEntry, SessionFilter, SessionPage, SessionRecord};
+use crate::progress::{Adapter, CancellationToken, ProgressListener};
+use crate::reference::{ChecklistTemplate, Community, ReferralService, Team};
+use crate::reports::{PairedComparison, ParticipationTable};
+use crate::session::{Actor, Addendum, Review, Session, Visit};
+
+type Result<T> = std::result::Result<T, FieldConsultError>;
+
+/// The encrypted store of consultations on this device.
+#[derive(uniffi::Object)]
+pub struct FieldConsultStore {
+    inner: RwLock<Option<Arc<Store>>>,
+    path: PathBuf,
+}
+
+impl FieldConsultStore {
+    fn store(&self) -> Result<Arc<Store>> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner.clone().ok_or(FieldConsultError::Closed)
+    }
+
+    fn take(&self) -> Option<Arc<Store>> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Lifts a list of records, naming problems `list[i].field`.
+fn lift_all<F, M>(list: &str, items: Vec<F>, lift: impl Fn(F, &mut Lift) -> M) -> Result<Vec<M>> {
+    let mut l = Lift::default();
+    let lifted = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| lift(item, l.at(format!("{list}[{i}]."))))
+        .collect();
+    l.finish(lifted)
+}
+
+fn session_id(id: &str) -> Result<SessionId> {
+    let mut l = Lift::default();
+    let id = l.id("session_id", id);
+    l.finish(id)
+}
+
+fn actor(a: Actor) -> Result<fieldconsult_model::Actor> {
+    let mut l = Lift::default();
+    let a = a.lift(&mut l);
+    l.finish(a)
+}
+
+#[uniffi::export]
+impl FieldConsultStore {
+    /// Opens (or creates) the store at `path` with the 32-byte `key` from the platform
+    /// keystore. A wrong key fails with `WrongKey` and leaves the file untouched.
+    /// `precise_locations` keeps community points as given instead of rounding to ~1 km.
+    #[uniffi::constructor(default(precise_locations = false))]
+    pub fn open(path: String, key: Vec<u8>, precise_locations: bool) -> Result<Arc<Self>> {
+        guard(|| {
+            let key = DatabaseKey::from_bytes(&key)?;
+            let options = StoreOptions { precise_locations };
+            let store = Store::open_with(&path, &key, options)?;
+            Ok(Arc::new(FieldConsultStore {
+                inner: RwLock::new(Some(Arc::new(store))),
+                path: PathBuf::from(path),
+            }))
+        })
+    }
+
+    /// Re-encrypts the database in place with `new_key` (32 bytes).
+    pub fn change_key(&self, new_key: Vec<u8>) -> Result<()> {
+        guard(|| {
+            let key = DatabaseKey::from_bytes(&new_key)?;
+            Ok(self.store()?.change_key(&key)?)
+        })
+    }
+
+    /// Closes the store; later calls fail with `Closed`. Calls in flight finish first.
+    pub fn close(&self) {
+        drop(self.take());
+    }
+
+    /// Closes the store and deletes its database with the `-wal` and `-shm` files.
+    pub fn wipe(&self) -> Result<()> {
+        guard(|| {
+            match self.take().map(Arc::try_unwrap) {
+                Some(Ok(store)) => store.wipe()?,
+                // A call still in flight holds the store: unlink the files now; the connection
+                // closes when that call returns.
+                Some(Err(_)) | None => Store::delete_files(&self.path)?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Inserts or replaces teams from the server (all or none).
+    pub fn upsert_teams(&self, teams: Vec<Team>) -> Result<()> {
+        guard(|| {
+            Ok(self
+                .store()?
+                .upsert_teams(&lift_all("teams", teams, Team::lift)?)?)
+        })
+    }
+
+    /// Inserts or replaces communities from the server (all or none).
+    pub fn upsert_communities(&self, communities: Vec<Community>) -> Result<()> {
+        guard(|| {
+            let communities = lift_all("communities", communities, Community::lift)?;
+            Ok(self.store()?.upsert_communities(&communities)?)
+        })
+    }
+
+    /// Adds a community found on patrol; it is pushed with the next sync.
+    pub fn add_community(&self, actor: Actor, community: Community) -> Result<Community> {
+        guard(|| {
+            let mut l = Lift::default();
+            let community = community.lift(&mut l);
+            let community = l.finish(community)?;
+            Ok(self
+                .store()?
+                .add_community(&self::actor(actor)?, &community)?
+                .into())
+        })
+    }
+
+    /// Inserts or replaces services of the referral directory (all or none).
+    pub fn upsert_referral_services(&self, services: Vec<ReferralService>) -> Result<()> {
+        guard(|| {
+            let services = lift_all("services", services, ReferralService::lift)?;
+            Ok(self.store()?.upsert_referral_services(&services)?)
+        })
+    }
+
+    /// Stores a checklist version; a published version never changes.
+    pub fn publish_checklist(&self, checklist: ChecklistTemplate) -> Result<()> {
+        guard(|| Ok(self.store()?.publish_checklist(&checklist.into())?))
+    }
+
+    /// A checklist by version.
+    pub fn checklist(&self, version: u32) -> Result<ChecklistTemplate> {
+        guard(|| Ok(self.store()?.checklist(version)?.into()))
+    }
+
+    /// The newest checklist, if any.
+    pub fn latest_checklist(&self) -> Result<Option<ChecklistTemplate>> {
+        guard(|| Ok(self.store()?.latest_checklist()?.map(Into::into)))
+    }
+
+    /// All teams.
+    pub fn teams(&self) -> Result<Vec<Team>> {
+        guard(|| Ok(self.store()?.teams()?.into_iter().map(Into::into).collect()))
+    }
+
+    /// All communities.
+    pub fn communities(&self) -> Result<Vec<Community>> {
+        guard(|| {
+            Ok(self
+                .store()?
+                .communities()?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// The referral directory.
+    pub fn referral_services(&self) -> Result<Vec<ReferralService>> {
+        guard(|| {
+            let services = self.store()?.referral_services()?;
+            Ok(services.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Creates or updates a visit of the actor's team.
+    pub fn save_visit(&self, actor: Actor, visit: Visit) -> Result<Visit> {
+        guard(|| {
+            let mut l = Lift::default();
+            let visit = visit.lift(&mut l);
+            let visit = l.finish(visit)?;
+            Ok(self
+                .store()?
+                .save_visit(&self::actor(actor)?, &visit)?
+                .into())
+        })
+    }
+
+    /// One visit.
+    pub fn visit(&self, id: String) -> Result<Visit> {
+        guard(|| {
+            let mut l = Lift::default();
+            let id: VisitId = l.id("visit_id", &id);
+            let id = l.finish(id)?;
+            Ok(self.store()?.visit(&id)?.into())
+        })
+    }
+
+    /// Saves a draft, or an edit of a draft or returned session, of the actor's team.
+    /// Returns the session as stored (text NFC-normalised, times to the millisecond).
+    pub fn save_session(&self, actor: Actor, session: Session) -> Result<Session> {
+        guard(|| {
+            let mut l = Lift::default();
+            let session = session.lift(&mut l);
+            let session = l.finish(session)?;
+            Ok(self
+                .store()?
+                .save_session(&self::actor(actor)?, &session)?
+                .into())
+        })
+    }
+
+    /// Submits a complete session for review; every missing field is reported at once.
+    pub fn submit_session(&self, actor: Actor, session_id: String) -> Result<Session> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            Ok(self
+                .store()?
+                .submit_session(&self::actor(actor)?, &id)?
+                .into())
+        })
+    }
+
+    /// Deletes a draft (a tombstone goes to the server).
+    pub fn delete_draft(&self, actor: Actor, session_id: String) -> Result<()> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            Ok(self.store()?.delete_draft(&self::actor(actor)?, &id)?)
+        })
+    }
+
+    /// One session with its reviews and addenda.
+    pub fn get_session(&self, session_id: String) -> Result<SessionRecord> {
+        guard(|| {
+            Ok(self
+                .store()?
+                .get_session(&self::session_id(&session_id)?)?
+                .into())
+        })
+    }
+
+    /// A page of sessions, newest first. Pass the previous page's `next` as `after`.
+    #[uniffi::method(default(after = None))]
+    pub fn list_sessions(
+        &self,
+        filter: SessionFilter,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<SessionPage> {
+        guard(|| {
+            let mut l = Lift::default();
+            let filter = filter.lift(&mut l);
+            let filter = l.finish(filter)?;
+            Ok(self
+                .store()?
+                .list_sessions(&filter, limit, after.as_deref())?
+                .into())
+        })
+    }
+
+    /// Counts for the app's badges.
+    pub fn badge_counts(&self) -> Result<BadgeCounts> {
+        guard(|| Ok(self.store()?.badge_counts()?))
+    }
+
+    /// Records a reviewer's decision: accepted, or returned with a comment.
+    pub fn record_review(
+        &self,
+        actor: Actor,
+        session_id: String,
+        decision: Decision,
+        comment: String,
+    ) -> Result<Review> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            let actor = self::actor(actor)?;
+            Ok(self
+                .store()?
+                .record_review(&actor, &id, decision, &comment)?
+                .into())
+        })
+    }
+
+    /// Appends a correction to an accepted session.
+    pub fn add_addendum(&self, actor: Actor, session_id: String, text: String) -> Result<Addendum> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            let actor = self::actor(actor)?;
+            Ok(self.store()?.add_addendum(&actor, &id, &text)?.into())
+        })
+    }
+
+    /// Women's and men's views side by side over the matching sessions. Reports progress
+    /// to `listener`; `cancel` stops it with `Cancelled`.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn paired_comparison(
+        &self,
+        filter: SessionFilter,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<PairedComparison> {
+        guard(|| {
+            let mut l = Lift::default();
+            let filter = filter.lift(&mut l);
+            let filter = l.finish(filter)?;
+            let progress = Adapter {
+                listener,
+                token: cancel,
+            };
+            Ok(self
+                .store()?
+                .paired_comparison_with(&filter, &progress)?
+                .into())
+        })
+    }
+
+    /// The sex × age-band participation table with coverage, one row per `by`. Reports
+    /// progress to `listener`; `cancel` stops it with `Cancelled`.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn participation_table(
+        &self,
+        filter: SessionFilter,
+        by: GroupBy,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<ParticipationTable> {
+        guard(|| {
+            let mut l = Lift::default();
+            let filter = filter.lift(&mut l);
+            let filter = l.finish(filter)?;
+            let progress = Adapter {
+                listener,
+                token: cancel,
+            };
+            Ok(self
+                .store()?
+                .participation_table_with(&filter, by, &progress)?
+                .into())
+        })
+    }
+
+    /// Up to `limit` records waiting to be pushed, urgent first.
+    pub fn pending_changes(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        guard(|| Ok(self.store()?.pending_changes(limit)?))
+    }
+
+    /// Number of records waiting to be pushed.
+    pub fn pending_count(&self) -> Result<u32> {
+        guard(|| Ok(self.store()?.pending_count()?))
+    }
+
+    /// Records that the server durably stored `entries` (as read by `pending_changes`).
+    pub fn acknowledge(&self, entries: Vec<OutboxEntry>) -> Result<()> {
+        guard(|| Ok(self.store()?.acknowledge(&entries)?))
+    }
+
+    /// Who changed a record, what and when; oldest first.
+    pub fn history(&self, entity_id: String) -> Result<Vec<HistoryEntry>> {
+        guard(|| {
+            Ok(self
+                .store()?
+                .history(&entity_id)?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// Deletes accepted sessions the server holds that were accepted more than `days` ago.
+    /// Returns how many left the device.
+    pub fn purge_retention(&self, days: u32) -> Result<u64> {
+        guard(|| Ok(self.store()?.purge_retention(days)?))
+    }
+}
