@@ -18,16 +18,23 @@ mod session;
 mod store;
 
 pub use error::{FieldConsultError, FieldProblem};
+pub use labels::{
+    affected_group_label, concern_category_label, focus_tag_label, priority_category_label,
+    urgency_label,
+};
 pub use listing::{HistoryEntry, SessionFilter, SessionPage, SessionRecord, SessionSummary};
 pub use progress::{CancellationToken, ProgressListener};
 pub use reference::{
     ChecklistTemplate, ChecklistTopic, Community, Location, ReferralService, Team,
+    default_checklist,
 };
 pub use reports::{
     AgeTotals, PairedComparison, ParticipationRow, ParticipationTable, PriorityKey, PriorityRow,
     SexAgeTable,
 };
-pub use session::{Actor, Addendum, Concern, Review, Role, Session, Visit};
+pub use session::{
+    Actor, Addendum, Concern, Review, Role, Session, Visit, new_id, new_session_draft,
+};
 pub use store::FieldConsultStore;
 
 uniffi::setup_scaffolding!();

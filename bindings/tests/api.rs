@@ -1,0 +1,203 @@
+//! The FFI layer as Rust sees it: conversions both ways, typed errors for malformed input,
+//! closing and wiping. The Kotlin tests exercise the same API through the generated code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fieldconsult_ffi::{
+    Actor, Community, FieldConsultError, FieldConsultStore, Role, SessionFilter, Team, Visit,
+    default_checklist, new_id, new_session_draft,
+};
+use fieldconsult_model::{Group, Status};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    path: String,
+    store: std::sync::Arc<FieldConsultStore>,
+    team: Team,
+    community: Community,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fc.db").to_string_lossy().into_owned();
+    let store = FieldConsultStore::open(path.clone(), vec![3; 32], false).unwrap();
+    let team = Team {
+        id: new_id(),
+        name: "Team 1".into(),
+        sector: "West".into(),
+    };
+    let community = Community {
+        id: new_id(),
+        name: "Bor".into(),
+        admin_area: "Jonglei".into(),
+        location: None,
+    };
+    store.upsert_teams(vec![team.clone()]).unwrap();
+    store.upsert_communities(vec![community.clone()]).unwrap();
+    store.publish_checklist(default_checklist()).unwrap();
+    Env {
+        _dir: dir,
+        path,
+        store,
+        team,
+        community,
+    }
+}
+
+fn member(team: &Team) -> Actor {
+    Actor {
+        id: "m1".into(),
+        role: Role::TeamMember {
+            team_id: team.id.clone(),
+        },
+    }
+}
+
+fn visit(e: &Env) -> Visit {
+    e.store
+        .save_visit(
+            member(&e.team),
+            Visit {
+                id: new_id(),
+                team_id: e.team.id.clone(),
+                community_id: e.community.id.clone(),
+                started_at: "2026-11-20T08:30:00+03:00".into(),
+                ended_at: None,
+                notes: String::new(),
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn times_keep_their_offset_across_the_boundary() {
+    let e = env();
+    let v = visit(&e);
+    assert_eq!(v.started_at, "2026-11-20T08:30:00.000+03:00");
+    let mut s = new_session_draft(
+        v.id.clone(),
+        Group::Women,
+        "2026-11-20T09:00:00.123+03:00".into(),
+    )
+    .unwrap();
+    s.participants.female.age_18_29 = 4;
+    let saved = e.store.save_session(member(&e.team), s.clone()).unwrap();
+    assert_eq!(saved.started_at, "2026-11-20T09:00:00.123+03:00");
+    assert_eq!(e.store.get_session(s.id.clone()).unwrap().session, saved);
+}
+
+#[test]
+fn malformed_ids_and_times_are_validation_errors_naming_every_field() {
+    let e = env();
+    let bad = Visit {
+        id: "not-a-uuid".into(),
+        team_id: e.team.id.clone(),
+        community_id: "x".into(),
+        started_at: "yesterday".into(),
+        ended_at: Some("2026-13-01T00:00:00Z".into()),
+        notes: String::new(),
+    };
+    let Err(FieldConsultError::Validation { problems }) = e.store.save_visit(member(&e.team), bad)
+    else {
+        panic!("expected Validation");
+    };
+    let fields: Vec<_> = problems
+        .iter()
+        .map(|p| (p.field.as_str(), p.code.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("id", "invalid_format"),
+            ("community_id", "invalid_format"),
+            ("started_at", "invalid_format"),
+            ("ended_at", "invalid_format")
+        ]
+    );
+}
+
+#[test]
+fn list_items_are_named_by_index() {
+    let e = env();
+    let teams = vec![
+        Team {
+            id: new_id(),
+            name: "ok".into(),
+            sector: "W".into(),
+        },
+        Team {
+            id: "bad".into(),
+            name: String::new(),
+            sector: "W".into(),
+        },
+    ];
+    let Err(FieldConsultError::Validation { problems }) = e.store.upsert_teams(teams) else {
+        panic!("expected Validation");
+    };
+    assert_eq!(problems[0].field, "teams[1].id");
+}
+
+#[test]
+fn wrong_key_and_short_key_are_distinct_errors() {
+    let e = env();
+    let path = e.path.clone();
+    e.store.close();
+    assert!(matches!(
+        FieldConsultStore::open(path.clone(), vec![4; 32], false),
+        Err(FieldConsultError::WrongKey)
+    ));
+    assert!(matches!(
+        FieldConsultStore::open(path, vec![3; 16], false),
+        Err(FieldConsultError::InvalidKey { length: 16 })
+    ));
+}
+
+#[test]
+fn a_closed_store_refuses_calls_and_a_wiped_one_leaves_no_file() {
+    let e = env();
+    e.store.close();
+    assert!(matches!(
+        e.store.badge_counts(),
+        Err(FieldConsultError::Closed)
+    ));
+
+    let e = env();
+    visit(&e);
+    e.store.wipe().unwrap();
+    assert!(std::fs::read_dir(e._dir.path()).unwrap().next().is_none());
+    assert!(matches!(e.store.teams(), Err(FieldConsultError::Closed)));
+}
+
+#[test]
+fn workflow_errors_carry_status_and_action() {
+    let e = env();
+    let v = visit(&e);
+    let s = new_session_draft(v.id, Group::Men, "2026-11-20T09:00:00+03:00".into()).unwrap();
+    e.store.save_session(member(&e.team), s.clone()).unwrap();
+    let reviewer = Actor {
+        id: "fp".into(),
+        role: Role::Reviewer {
+            sector: "West".into(),
+        },
+    };
+    let err = e
+        .store
+        .record_review(
+            reviewer,
+            s.id.clone(),
+            fieldconsult_model::Decision::Accepted,
+            String::new(),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        FieldConsultError::InvalidTransition {
+            from: Status::Draft,
+            action: fieldconsult_model::Action::Accept
+        }
+    ));
+    let page = e
+        .store
+        .list_sessions(SessionFilter::default(), 10, None)
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+}
