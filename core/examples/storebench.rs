@@ -30,10 +30,10 @@
 //!   of 7 opens. Target: < 50 ms. The file was just written, so it sits in the page cache.
 //!
 //! The large store is built through the public API as well (a visit per 3 sessions; saves,
-//! submits, reviews), each write durable, so building 100,000 sessions takes a while: 141 s
-//! on the 2-core machine of the README. `load_s` reports it. `--load-dir /dev/shm` builds it
-//! on a tmpfs instead, where fsync is nearly free, and copies it to the temp dir (after a
-//! checkpoint and close) for the open and list measurements.
+//! submits, reviews), each write durable, so building 100,000 sessions takes about 2.5
+//! minutes on the 2-core machine of the README; `load_s` reports it. `--load-dir /dev/shm`
+//! builds it on a tmpfs instead, where fsync is nearly free, and copies it to the temp dir
+//! (after a checkpoint and close) for the open and list measurements.
 //! Progress goes to stderr; stdout carries the JSON line only.
 
 use std::error::Error;

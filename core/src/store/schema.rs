@@ -122,13 +122,21 @@ CREATE TRIGGER history_is_append_only BEFORE UPDATE ON history
 BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 "#;
 
+/// Migration 2: the list a team lead opens most (my team's sessions in one status) becomes
+/// an index walk instead of a scan of the status index checking each row's team.
+const V2: &str = "
+CREATE INDEX sessions_by_team_status ON sessions(team_id, status, started_ms, id);
+";
+
+/// Every migration's SQL, oldest first. Append only.
+const MIGRATIONS: &[&str] = &[V1, V2];
+
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
-/// The schema version a fresh database gets.
+/// The schema version a fresh database gets: one version per migration.
 pub fn latest_version() -> u32 {
-    // One version per migration: keep in step with `migrations()`.
-    1
+    MIGRATIONS.len() as u32
 }
