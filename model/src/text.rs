@@ -43,7 +43,9 @@ pub(crate) fn check(s: &str, kind: TextKind, max: usize) -> Option<crate::valida
     // U+2028/U+2029 break lines without being control characters.
     let breaks_line = |c: char| matches!(c, '\n' | '\u{2028}' | '\u{2029}');
     let allowed = |c: char| kind == TextKind::Note && (c == '\t' || breaks_line(c));
-    if s.chars().any(|c| (c.is_control() || breaks_line(c)) && !allowed(c)) {
+    if s.chars()
+        .any(|c| (c.is_control() || breaks_line(c)) && !allowed(c))
+    {
         return Some(Problem::ControlCharacter);
     }
     if !is_nfc(s) {

@@ -176,7 +176,9 @@ impl fmt::Display for Problem {
             Problem::MustBeEmpty => write!(f, "must be empty here"),
             Problem::Unknown => write!(f, "is not known"),
             Problem::InvalidFormat => write!(f, "has an invalid format"),
-            Problem::ReadOnly => write!(f, "is set by the workflow (submit, review), not by saving"),
+            Problem::ReadOnly => {
+                write!(f, "is set by the workflow (submit, review), not by saving")
+            }
         }
     }
 }
