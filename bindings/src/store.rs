@@ -88,8 +88,9 @@ impl FieldConsultStore {
         })
     }
 
-    /// Closes the store; later calls fail with `Closed`. Calls in flight finish first.
-    pub fn close(&self) {
+    /// Closes the database; later calls fail with `Closed`. Calls in flight finish first.
+    /// (Kotlin's `close()` and Swift's `deinit` also close it, when the last reference goes.)
+    pub fn close_database(&self) {
         drop(self.take());
     }
 

@@ -140,7 +140,7 @@ fn list_items_are_named_by_index() {
 fn wrong_key_and_short_key_are_distinct_errors() {
     let e = env();
     let path = e.path.clone();
-    e.store.close();
+    e.store.close_database();
     assert!(matches!(
         FieldConsultStore::open(path.clone(), vec![4; 32], false),
         Err(FieldConsultError::WrongKey)
@@ -154,7 +154,7 @@ fn wrong_key_and_short_key_are_distinct_errors() {
 #[test]
 fn a_closed_store_refuses_calls_and_a_wiped_one_leaves_no_file() {
     let e = env();
-    e.store.close();
+    e.store.close_database();
     assert!(matches!(
         e.store.badge_counts(),
         Err(FieldConsultError::Closed)
