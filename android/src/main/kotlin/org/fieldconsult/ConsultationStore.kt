@@ -1,0 +1,133 @@
+package org.fieldconsult
+
+import java.io.Closeable
+import java.io.File
+import java.time.OffsetDateTime
+import java.time.format.DateTimeFormatter
+import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.withContext
+import org.fieldconsult.ffi.CancellationToken
+import org.fieldconsult.ffi.FieldConsultException
+import org.fieldconsult.ffi.FieldConsultStore
+import org.fieldconsult.ffi.GroupBy
+import org.fieldconsult.ffi.PairedComparison
+import org.fieldconsult.ffi.ParticipationTable
+import org.fieldconsult.ffi.ProgressListener
+import org.fieldconsult.ffi.SessionFilter
+import org.fieldconsult.ffi.SessionSummary
+
+/**
+ * The encrypted store of consultations on this device, the Kotlin way: [Closeable], opened
+ * from a [File], with coroutine-friendly calls that run on [Dispatchers.IO] and lazy paging.
+ *
+ * Every call of [raw] is blocking and safe from any thread; use [io] to run one from a
+ * coroutine. Errors are [FieldConsultException] cases: catch them with `when`.
+ */
+class ConsultationStore private constructor(
+    /** The generated binding, for calls this layer does not wrap. */
+    val raw: FieldConsultStore,
+) : Closeable {
+
+    companion object {
+        /**
+         * Opens (or creates) the store in [file] with the 32-byte [key] from the Android
+         * Keystore. A wrong key throws [FieldConsultException.WrongKey] and leaves the file
+         * untouched.
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun open(file: File, key: ByteArray, preciseLocations: Boolean = false): ConsultationStore =
+            ConsultationStore(FieldConsultStore.open(file.path, key, preciseLocations))
+    }
+
+    /** Runs [block] against the store on [Dispatchers.IO]. */
+    suspend fun <T> io(block: FieldConsultStore.() -> T): T =
+        withContext(Dispatchers.IO) { raw.block() }
+
+    /**
+     * Every session matching [filter], newest first, fetched lazily [pageSize] at a time as the
+     * sequence is iterated.
+     */
+    fun sessions(filter: SessionFilter = SessionFilter(), pageSize: Int = 100): Sequence<SessionSummary> =
+        sequence {
+            var after: String? = null
+            do {
+                val page = raw.listSessions(filter, pageSize.toUInt(), after)
+                yieldAll(page.items)
+                after = page.next
+            } while (after != null)
+        }
+
+    /**
+     * Women's and men's views side by side, on [Dispatchers.IO]. [onProgress] receives
+     * (done, total); cancelling the coroutine cancels the computation.
+     */
+    suspend fun pairedComparison(
+        filter: SessionFilter,
+        onProgress: ((Long, Long) -> Unit)? = null,
+    ): PairedComparison = cancellable { token ->
+        raw.pairedComparison(filter, onProgress?.let(::listener), token)
+    }
+
+    /** The sex × age-band participation table with coverage, on [Dispatchers.IO]. */
+    suspend fun participationTable(
+        filter: SessionFilter,
+        by: GroupBy,
+        onProgress: ((Long, Long) -> Unit)? = null,
+    ): ParticipationTable = cancellable { token ->
+        raw.participationTable(filter, by, onProgress?.let(::listener), token)
+    }
+
+    private val closed = AtomicBoolean(false)
+
+    /** Closes the database and deletes it with its companion files. */
+    fun wipe() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                raw.wipe()
+            } finally {
+                raw.close()
+            }
+        }
+    }
+
+    /** Closes the database; closing twice does nothing. */
+    override fun close() {
+        if (closed.compareAndSet(false, true)) {
+            raw.closeDatabase()
+            raw.close()
+        }
+    }
+
+    private suspend fun <T> cancellable(call: (CancellationToken) -> T): T {
+        val token = CancellationToken()
+        val handle = currentCoroutineContext()[Job]?.invokeOnCompletion { cause ->
+            if (cause is CancellationException) token.cancel()
+        }
+        try {
+            return withContext(Dispatchers.IO) { call(token) }
+        } finally {
+            handle?.dispose()
+            token.close()
+        }
+    }
+
+    private fun listener(onProgress: (Long, Long) -> Unit): ProgressListener =
+        object : ProgressListener {
+            override fun onProgress(done: ULong, total: ULong) = onProgress(done.toLong(), total.toLong())
+        }
+}
+
+/** This time as the core expects it: RFC 3339 with its offset. */
+fun OffsetDateTime.toCoreTime(): String = format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+
+/** A time from the core (RFC 3339 with offset). */
+fun String.toOffsetDateTime(): OffsetDateTime = OffsetDateTime.parse(this)
+
+/** The fields named by a validation error, in order. */
+val FieldConsultException.Validation.fields: List<String>
+    get() = problems.map { it.field }
