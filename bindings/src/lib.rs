@@ -33,7 +33,7 @@ pub use reports::{
     SexAgeTable,
 };
 pub use session::{
-    Actor, Addendum, Concern, Review, Role, Session, Visit, new_id, new_session_draft,
+    Addendum, Concern, Identity, Review, Role, Session, Visit, new_id, new_session_draft,
 };
 pub use store::FieldConsultStore;
 

@@ -186,9 +186,10 @@ pub enum Role {
     },
 }
 
-/// Who acts; recorded in the history of every write.
+/// Who acts: recorded in the history of every write. (`Actor` in the core; named
+/// `Identity` here because Swift's standard library already has an `Actor`.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Actor {
+pub struct Identity {
     /// Stable pseudonymous id (never a name).
     pub id: String,
     /// What they may do.
@@ -221,7 +222,7 @@ impl From<model::Concern> for Concern {
     }
 }
 
-impl Actor {
+impl Identity {
     pub(crate) fn lift(self, l: &mut Lift) -> model::Actor {
         let role = match self.role {
             Role::TeamMember { team_id } => model::Role::TeamMember {

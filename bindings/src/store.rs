@@ -17,7 +17,7 @@ use crate::listing::{HistoryEntry, SessionFilter, SessionPage, SessionRecord};
 use crate::progress::{Adapter, CancellationToken, ProgressListener};
 use crate::reference::{ChecklistTemplate, Community, ReferralService, Team};
 use crate::reports::{PairedComparison, ParticipationTable};
-use crate::session::{Actor, Addendum, Review, Session, Visit};
+use crate::session::{Addendum, Identity, Review, Session, Visit};
 
 type Result<T> = std::result::Result<T, FieldConsultError>;
 
@@ -56,7 +56,7 @@ fn session_id(id: &str) -> Result<SessionId> {
     l.finish(id)
 }
 
-fn actor(a: Actor) -> Result<fieldconsult_model::Actor> {
+fn actor(a: Identity) -> Result<fieldconsult_model::Actor> {
     let mut l = Lift::default();
     let a = a.lift(&mut l);
     l.finish(a)
@@ -125,7 +125,7 @@ impl FieldConsultStore {
     }
 
     /// Adds a community found on patrol; it is pushed with the next sync.
-    pub fn add_community(&self, actor: Actor, community: Community) -> Result<Community> {
+    pub fn add_community(&self, actor: Identity, community: Community) -> Result<Community> {
         guard(|| {
             let mut l = Lift::default();
             let community = community.lift(&mut l);
@@ -186,7 +186,7 @@ impl FieldConsultStore {
     }
 
     /// Creates or updates a visit of the actor's team.
-    pub fn save_visit(&self, actor: Actor, visit: Visit) -> Result<Visit> {
+    pub fn save_visit(&self, actor: Identity, visit: Visit) -> Result<Visit> {
         guard(|| {
             let mut l = Lift::default();
             let visit = visit.lift(&mut l);
@@ -210,7 +210,7 @@ impl FieldConsultStore {
 
     /// Saves a draft, or an edit of a draft or returned session, of the actor's team.
     /// Returns the session as stored (text NFC-normalised, times to the millisecond).
-    pub fn save_session(&self, actor: Actor, session: Session) -> Result<Session> {
+    pub fn save_session(&self, actor: Identity, session: Session) -> Result<Session> {
         guard(|| {
             let mut l = Lift::default();
             let session = session.lift(&mut l);
@@ -223,7 +223,7 @@ impl FieldConsultStore {
     }
 
     /// Submits a complete session for review; every missing field is reported at once.
-    pub fn submit_session(&self, actor: Actor, session_id: String) -> Result<Session> {
+    pub fn submit_session(&self, actor: Identity, session_id: String) -> Result<Session> {
         guard(|| {
             let id = self::session_id(&session_id)?;
             Ok(self
@@ -234,7 +234,7 @@ impl FieldConsultStore {
     }
 
     /// Deletes a draft (a tombstone goes to the server).
-    pub fn delete_draft(&self, actor: Actor, session_id: String) -> Result<()> {
+    pub fn delete_draft(&self, actor: Identity, session_id: String) -> Result<()> {
         guard(|| {
             let id = self::session_id(&session_id)?;
             Ok(self.store()?.delete_draft(&self::actor(actor)?, &id)?)
@@ -278,7 +278,7 @@ impl FieldConsultStore {
     /// Records a reviewer's decision: accepted, or returned with a comment.
     pub fn record_review(
         &self,
-        actor: Actor,
+        actor: Identity,
         session_id: String,
         decision: Decision,
         comment: String,
@@ -294,7 +294,7 @@ impl FieldConsultStore {
     }
 
     /// Appends a correction to an accepted session.
-    pub fn add_addendum(&self, actor: Actor, session_id: String, text: String) -> Result<Addendum> {
+    pub fn add_addendum(&self, actor: Identity, session_id: String, text: String) -> Result<Addendum> {
         guard(|| {
             let id = self::session_id(&session_id)?;
             let actor = self::actor(actor)?;

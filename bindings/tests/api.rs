@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldconsult_ffi::{
-    Actor, Community, FieldConsultError, FieldConsultStore, Role, SessionFilter, Team, Visit,
+    Community, FieldConsultError, FieldConsultStore, Identity, Role, SessionFilter, Team, Visit,
     default_checklist, new_id, new_session_draft,
 };
 use fieldconsult_model::{Group, Status};
@@ -43,8 +43,8 @@ fn env() -> Env {
     }
 }
 
-fn member(team: &Team) -> Actor {
-    Actor {
+fn member(team: &Team) -> Identity {
+    Identity {
         id: "m1".into(),
         role: Role::TeamMember {
             team_id: team.id.clone(),
@@ -173,7 +173,7 @@ fn workflow_errors_carry_status_and_action() {
     let v = visit(&e);
     let s = new_session_draft(v.id, Group::Men, "2026-11-20T09:00:00+03:00".into()).unwrap();
     e.store.save_session(member(&e.team), s.clone()).unwrap();
-    let reviewer = Actor {
+    let reviewer = Identity {
         id: "fp".into(),
         role: Role::Reviewer {
             sector: "West".into(),

@@ -68,3 +68,28 @@ fn writers_and_readers_on_many_threads_lose_nothing() {
     let badges = store.badge_counts().unwrap();
     assert_eq!(badges.drafts as usize, threads * (per_thread / 2));
 }
+
+#[test]
+fn stores_opened_and_closed_on_many_threads_at_once_all_open() {
+    // SQLCipher keeps process-wide state that codecs activate and release; opening and closing
+    // stores on several threads at once must never fail a key.
+    let dir = tempfile::tempdir().unwrap();
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let dir = dir.path().to_path_buf();
+            thread::spawn(move || {
+                for i in 0..40 {
+                    let store = fieldconsult_core::Store::open(
+                        dir.join(format!("{t}-{i}.db")),
+                        &common::key(7),
+                    )
+                    .expect("open");
+                    store.badge_counts().expect("read");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("no thread failed to open its store");
+    }
+}

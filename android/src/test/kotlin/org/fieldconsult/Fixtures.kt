@@ -4,7 +4,6 @@ import java.io.File
 import java.nio.file.Files
 import java.time.OffsetDateTime
 import java.time.ZoneOffset
-import org.fieldconsult.ffi.Actor
 import org.fieldconsult.ffi.AffectedGroup
 import org.fieldconsult.ffi.AgeCounts
 import org.fieldconsult.ffi.ChecklistAnswer
@@ -12,6 +11,7 @@ import org.fieldconsult.ffi.Community
 import org.fieldconsult.ffi.Concern
 import org.fieldconsult.ffi.ConcernCategory
 import org.fieldconsult.ffi.Group
+import org.fieldconsult.ffi.Identity
 import org.fieldconsult.ffi.Priority
 import org.fieldconsult.ffi.PriorityCategory
 import org.fieldconsult.ffi.Role
@@ -32,8 +32,8 @@ class Fixture : AutoCloseable {
     val store = ConsultationStore.open(file, key)
     val team = Team(id = newId(), name = "Engagement Team 4", sector = "Sector West")
     val community = Community(id = newId(), name = "Yei", adminArea = "Central Equatoria", location = null)
-    val member = Actor(id = "member-1", role = Role.TeamMember(team.id))
-    val reviewer = Actor(id = "focal-point-west", role = Role.Reviewer("Sector West"))
+    val member = Identity(id = "member-1", role = Role.TeamMember(team.id))
+    val reviewer = Identity(id = "focal-point-west", role = Role.Reviewer("Sector West"))
 
     init {
         store.raw.upsertTeams(listOf(team))

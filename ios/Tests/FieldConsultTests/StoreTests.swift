@@ -1,0 +1,65 @@
+import FieldConsult
+import FieldConsultFFI
+import XCTest
+
+/// Mirrors android/src/test/kotlin/org/fieldconsult/StoreTest.kt.
+final class StoreTests: XCTestCase {
+    func testLibraryLoadsAndReportsItsVersion() {
+        XCTAssertEqual(coreVersion(), "0.1.0")
+    }
+
+    func testOpenedStoreWritesAnEncryptedFile() throws {
+        let f = try Fixture()
+        _ = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .women))
+        f.store.close()
+        let header = try Data(contentsOf: f.file).prefix(16)
+        XCTAssertNotEqual(header, Data("SQLite format 3\0".utf8))
+    }
+
+    func testWrongKeyIsCaughtAsItsOwnCaseAndTheFileStaysUsable() throws {
+        let f = try Fixture()
+        let s = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .men, [.water]))
+        f.store.close()
+        let before = try Data(contentsOf: f.file)
+        XCTAssertThrowsError(try ConsultationStore.open(at: f.file, key: Data(repeating: 8, count: 32))) { error in
+            guard case FieldConsultError.WrongKey = error else { return XCTFail("got \(error)") }
+        }
+        XCTAssertEqual(before, try Data(contentsOf: f.file))
+        let again = try ConsultationStore.open(at: f.file, key: f.key)
+        XCTAssertEqual(s, try again.raw.getSession(sessionId: s.id).session)
+        again.close()
+    }
+
+    func testKeyOfTheWrongLengthIsRefused() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        XCTAssertThrowsError(try ConsultationStore.open(at: url, key: Data(count: 16))) { error in
+            guard case FieldConsultError.InvalidKey(let length) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(length, 16)
+        }
+    }
+
+    func testWipeLeavesNoFileBehind() throws {
+        let f = try Fixture()
+        _ = try f.visit()
+        try f.store.wipe()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.dir.path), [])
+    }
+
+    func testTextInEveryScriptRoundTrips() throws {
+        let f = try Fixture()
+        let visit = try f.visit()
+        for text in [
+            "المياه بعيدة والطريق غير آمن\u{200F} ليلاً",
+            "ውሃ ሩቅ ነው፣ መንገዱ ደህንነቱ የተጠበቀ አይደለም",
+            "ရေသည် ဝေးကွာပြီး လမ်းသည် မလုံခြုံပါ",
+            "L'école est à deux heures de marche",
+            "👩🏽‍⚕️ clinique mobile 🚰",
+        ] {
+            var s = try f.completeSession(visit, .women)
+            s.sensitiveNote = text
+            let saved = try f.store.raw.saveSession(actor: f.member, session: s)
+            XCTAssertEqual(saved.sensitiveNote, text)
+            XCTAssertEqual(try f.store.raw.getSession(sessionId: s.id).session.sensitiveNote, text)
+        }
+    }
+}
