@@ -294,7 +294,12 @@ impl FieldConsultStore {
     }
 
     /// Appends a correction to an accepted session.
-    pub fn add_addendum(&self, actor: Identity, session_id: String, text: String) -> Result<Addendum> {
+    pub fn add_addendum(
+        &self,
+        actor: Identity,
+        session_id: String,
+        text: String,
+    ) -> Result<Addendum> {
         guard(|| {
             let id = self::session_id(&session_id)?;
             let actor = self::actor(actor)?;
