@@ -56,6 +56,12 @@ fn session_id(id: &str) -> Result<SessionId> {
     l.finish(id)
 }
 
+fn filter(f: SessionFilter) -> Result<fieldconsult_core::SessionFilter> {
+    let mut l = Lift::default();
+    let f = f.lift(&mut l);
+    l.finish(f)
+}
+
 fn actor(a: Identity) -> Result<fieldconsult_model::Actor> {
     let mut l = Lift::default();
     let a = a.lift(&mut l);
@@ -260,9 +266,7 @@ impl FieldConsultStore {
         after: Option<String>,
     ) -> Result<SessionPage> {
         guard(|| {
-            let mut l = Lift::default();
-            let filter = filter.lift(&mut l);
-            let filter = l.finish(filter)?;
+            let filter = self::filter(filter)?;
             Ok(self
                 .store()?
                 .list_sessions(&filter, limit, after.as_deref())?
@@ -317,9 +321,7 @@ impl FieldConsultStore {
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<PairedComparison> {
         guard(|| {
-            let mut l = Lift::default();
-            let filter = filter.lift(&mut l);
-            let filter = l.finish(filter)?;
+            let filter = self::filter(filter)?;
             let progress = Adapter {
                 listener,
                 token: cancel,
@@ -342,9 +344,7 @@ impl FieldConsultStore {
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<ParticipationTable> {
         guard(|| {
-            let mut l = Lift::default();
-            let filter = filter.lift(&mut l);
-            let filter = l.finish(filter)?;
+            let filter = self::filter(filter)?;
             let progress = Adapter {
                 listener,
                 token: cancel,

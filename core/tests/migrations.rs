@@ -7,18 +7,10 @@ mod common;
 use common::key;
 use fieldconsult_core::Store;
 use fieldconsult_core::store::schema::{latest_version, migrations};
-use rusqlite::Connection;
-
-fn keyed(path: &std::path::Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
-        .unwrap();
-    conn
-}
 
 /// Every schema object, normalised, so two databases can be compared.
 fn schema_of(path: &std::path::Path) -> Vec<(String, String, String)> {
-    let conn = keyed(path);
+    let conn = common::raw_connection(path);
     let mut stmt = conn
         .prepare(
             "SELECT type, name, coalesce(sql, '') FROM sqlite_master
@@ -35,7 +27,7 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, String, String)> {
 fn migration_count_matches_latest_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let mut conn = keyed(&path);
+    let mut conn = common::raw_connection(&path);
     migrations().to_latest(&mut conn).unwrap();
     let v: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -55,7 +47,7 @@ fn database_at_every_earlier_version_migrates_to_the_fresh_schema_with_its_data(
     for version in 0..latest_version() {
         let path = dir.path().join(format!("v{version}.db"));
         {
-            let mut conn = keyed(&path);
+            let mut conn = common::raw_connection(&path);
             migrations()
                 .to_version(&mut conn, version as usize)
                 .unwrap();

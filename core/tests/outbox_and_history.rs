@@ -179,9 +179,7 @@ fn history_cannot_be_rewritten() {
         ..
     } = f;
     drop(store);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
-        .unwrap();
+    let conn = common::raw_connection(&path);
     let err = conn
         .execute(
             "UPDATE history SET actor = 'someone else' WHERE entity_id = ?1",

@@ -113,9 +113,7 @@ fn database_from_a_newer_app_is_refused_and_left_alone() {
     } = f;
     let newer = fieldconsult_core::store::schema::latest_version() + 1;
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
-            .unwrap();
+        let conn = common::raw_connection(&path);
         conn.execute_batch(&format!("PRAGMA user_version = {newer};"))
             .unwrap();
     }
@@ -125,9 +123,7 @@ fn database_from_a_newer_app_is_refused_and_left_alone() {
         matches!(err, Error::NewerSchema { found, supported } if found == newer && supported == newer - 1),
         "got {err:?}"
     );
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
-        .unwrap();
+    let conn = common::raw_connection(&path);
     let v: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();

@@ -29,6 +29,14 @@ pub fn key(byte: u8) -> DatabaseKey {
     DatabaseKey::from_bytes(&[byte; 32]).unwrap()
 }
 
+/// A plain rusqlite connection to a store made with `key(7)`, for looking under the API.
+pub fn raw_connection(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
+    conn
+}
+
 /// A time `m` minutes ago, at the millisecond precision the store keeps.
 pub fn minutes_ago(m: i64) -> Timestamp {
     let mut t = (Utc::now() - Duration::minutes(m)).fixed_offset();
