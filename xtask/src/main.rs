@@ -89,11 +89,9 @@ fn test(ws: &Workspace) -> Result<()> {
         eprintln!("xtask: error: {failure}");
     }
     match counts {
-        Some(counts) => println!(
-            "Kotlin JVM tests: {} passed, {} failed",
-            counts.passed, counts.failed
-        ),
-        None => println!("Kotlin JVM tests: not run"),
+        // One word, a colon, then the plain `N passed, N failed` closing line CI readers parse.
+        Some(counts) => println!("kotlin: {} passed, {} failed", counts.passed, counts.failed),
+        None => println!("kotlin: not run"),
     }
     if failures.is_empty() {
         Ok(())
