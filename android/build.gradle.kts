@@ -33,7 +33,8 @@ val cargoNdk by tasks.registering(Exec::class) {
             androidAbis.forEach { addAll(listOf("--target", it)) }
             addAll(listOf("--platform", android.defaultConfig.minSdk.toString()))
             addAll(listOf("--output-dir", file("src/main/jniLibs").absolutePath))
-            addAll(listOf("build", "--release", "--package", "fieldconsult-ffi"))
+            // The workspace's `mobile` profile: LTO, size-optimised, stripped, still unwinding.
+            addAll(listOf("build", "--profile", "mobile", "--package", "fieldconsult-ffi"))
         },
     )
     inputs.dir(rustWorkspace.resolve("bindings/src"))

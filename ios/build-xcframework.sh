@@ -26,21 +26,23 @@ fi
 TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps \
     | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')}"
 
+# The `mobile` profile (workspace Cargo.toml): LTO, size-optimised, stripped, still unwinding.
+PROFILE=mobile
 rustup target add "$DEVICE" "${SIMULATORS[@]}"
 for target in "$DEVICE" "${SIMULATORS[@]}"; do
-    cargo build --release --package fieldconsult-ffi --target "$target"
+    cargo build --profile "$PROFILE" --package fieldconsult-ffi --target "$target"
 done
 
-SIM_DIR="$TARGET_DIR/ios-simulator-universal/release"
+SIM_DIR="$TARGET_DIR/ios-simulator-universal/$PROFILE"
 mkdir -p "$SIM_DIR"
 lipo -create \
-    "$TARGET_DIR/${SIMULATORS[0]}/release/$LIB" \
-    "$TARGET_DIR/${SIMULATORS[1]}/release/$LIB" \
+    "$TARGET_DIR/${SIMULATORS[0]}/$PROFILE/$LIB" \
+    "$TARGET_DIR/${SIMULATORS[1]}/$PROFILE/$LIB" \
     -output "$SIM_DIR/$LIB"
 
 rm -rf "$OUTPUT"
 xcodebuild -create-xcframework \
-    -library "$TARGET_DIR/$DEVICE/release/$LIB" -headers "$HEADERS" \
+    -library "$TARGET_DIR/$DEVICE/$PROFILE/$LIB" -headers "$HEADERS" \
     -library "$SIM_DIR/$LIB" -headers "$HEADERS" \
     -output "$OUTPUT"
 echo "built $OUTPUT"
