@@ -17,6 +17,7 @@ pub mod text;
 pub mod time;
 pub mod validation;
 pub mod visit;
+pub mod wire;
 
 pub use checklist::{ChecklistTemplate, ChecklistTopic, Language};
 pub use ids::{AddendumId, CommunityId, ReferralServiceId, ReviewId, SessionId, TeamId, VisitId};

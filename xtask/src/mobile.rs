@@ -61,7 +61,13 @@ pub fn android(ws: &Workspace) -> Result<()> {
     command
         .args(["--platform", ANDROID_MIN_SDK, "--output-dir"])
         .arg(ws.root.join("android/src/main/jniLibs"))
-        .args(["build", "--profile", "mobile", "--package", "fieldconsult-ffi"]);
+        .args([
+            "build",
+            "--profile",
+            "mobile",
+            "--package",
+            "fieldconsult-ffi",
+        ]);
     ws.run(&mut command)
 }
 
