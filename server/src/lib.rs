@@ -1,0 +1,1 @@
+//! The FieldConsult mission sync server (work in progress).

@@ -1,0 +1,3 @@
+//! `fieldconsult-server`: serve, and the mission admin's commands.
+
+fn main() {}
