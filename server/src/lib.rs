@@ -1,1 +1,21 @@
-//! The FieldConsult mission sync server (work in progress).
+//! The FieldConsult mission sync server: HTTP/JSON under `/v1` (see
+//! `fieldconsult_model::wire`), its storage, and the mission admin's commands.
+//!
+//! - [`app::app`] builds the router, [`app::serve`] runs it with graceful shutdown;
+//! - [`storage::Storage`] is the storage trait, [`storage::SqliteStorage`] the embedded
+//!   backend; [`push_rules`] holds what a push may do, independent of the backend;
+//! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod csv;
+pub mod export;
+pub mod problem;
+pub mod push_rules;
+pub mod routes;
+pub mod storage;
+
+pub use app::{app, serve};
+pub use storage::{SqliteStorage, Storage};

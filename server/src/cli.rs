@@ -1,0 +1,368 @@
+//! The command line: `serve` and the mission admin's commands.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use fieldconsult_model::{ChecklistTemplate, Location, ReferralServiceKind, Role, TeamId};
+
+use crate::admin::{self, AdminError, CommunityInput};
+use crate::export::{self, ExportError, Format};
+use crate::storage::{SqliteStorage, Storage, StorageError};
+
+/// FieldConsult mission server: receives what engagement teams record on patrol, sends back
+/// reviews and reference data, and holds the mission's admin commands.
+///
+/// Typical first setup:
+///   fieldconsult-server team add --name "Engagement Team 3" --sector West
+///   fieldconsult-server checklist publish
+///   fieldconsult-server community import communities.csv
+///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
+///   fieldconsult-server serve --listen 127.0.0.1:8443
+#[derive(Debug, Parser)]
+#[command(name = "fieldconsult-server", version, verbatim_doc_comment)]
+pub struct Cli {
+    /// The database file; created on first use.
+    #[arg(long, global = true, default_value = "fieldconsult-server.db")]
+    pub db: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sync server (plain HTTP). Put a TLS-terminating reverse proxy in front of it:
+    /// devices only talk HTTPS. Stops cleanly on Ctrl-C or SIGTERM, finishing syncs in flight.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+    },
+    /// Manage engagement teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage the communities teams visit.
+    #[command(subcommand)]
+    Community(CommunityCommand),
+    /// Manage the checklist of topics.
+    #[command(subcommand)]
+    Checklist(ChecklistCommand),
+    /// Manage the referral directory.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
+    /// Print a one-time enrolment code for a new device. Give it to the person setting up
+    /// the device; it works once and expires.
+    Enrol(EnrolArgs),
+    /// Revoke a device (lost, stolen, handed over). Its next sync is refused and it wipes
+    /// its data.
+    Revoke {
+        /// The device id, as `devices` lists it.
+        device_id: String,
+    },
+    /// List enrolled devices.
+    Devices,
+    /// Export accepted sessions (never the sensitive notes).
+    Export {
+        /// csv (one row per session, for spreadsheets) or jsonl (one JSON object per line).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Write to this file instead of the screen.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `team` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a team; prints its id (needed for `enrol --team`).
+    Add {
+        /// Display name, e.g. "Engagement Team 3".
+        #[arg(long)]
+        name: String,
+        /// The sector it works in; the sector's focal points review its entries.
+        #[arg(long)]
+        sector: String,
+    },
+    /// List teams with their ids.
+    List,
+}
+
+/// `community` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CommunityCommand {
+    /// Import communities from a CSV file with the columns name,admin_area[,lat,lon]
+    /// (a header row is optional). Coordinates are rounded to about 1 km.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+/// `checklist` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ChecklistCommand {
+    /// Publish a checklist version (JSON file; without a file, the built-in version 1).
+    /// A published version never changes: publish a new version number instead.
+    Publish {
+        /// The checklist JSON file.
+        file: Option<PathBuf>,
+    },
+}
+
+/// `referral` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// Add a service to the referral directory.
+    Add {
+        /// Service name.
+        #[arg(long)]
+        name: String,
+        /// health, psychosocial, legal, safety or other.
+        #[arg(long)]
+        kind: String,
+        /// The area it serves.
+        #[arg(long)]
+        area: String,
+    },
+}
+
+/// Arguments of `enrol`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("role").required(true).args(["team", "reviewer"])))]
+pub struct EnrolArgs {
+    /// A device of this team (team id from `team add` or `team list`).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// A gender focal point's device reviewing this sector.
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// Hours until the code expires.
+    #[arg(long, default_value_t = 24)]
+    pub expires_hours: i64,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// An admin operation failed.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// An export failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// A file or socket failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The input is not usable.
+    #[error("{0}")]
+    Input(String),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
+    let what = what.into();
+    move |source| CliError::Io { what, source }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let storage = SqliteStorage::open(&cli.db)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let w = |out: &mut std::io::StdoutLock<'_>, s: String| {
+        writeln!(out, "{s}").map_err(io("write to stdout"))
+    };
+    match cli.command {
+        Command::Serve { listen } => serve(Arc::new(storage), listen)?,
+        Command::Team(TeamCommand::Add { name, sector }) => {
+            let team = admin::add_team(&storage, &name, &sector)?;
+            w(&mut out, team.id.to_string())?;
+        }
+        Command::Team(TeamCommand::List) => {
+            for t in admin::teams(&storage)? {
+                w(&mut out, format!("{}\t{}\t{}", t.id, t.sector, t.name))?;
+            }
+        }
+        Command::Community(CommunityCommand::Import { file }) => {
+            let inputs = read_communities(&file)?;
+            let stored = admin::import_communities(&storage, &inputs)?;
+            w(&mut out, format!("imported {} communities", stored.len()))?;
+        }
+        Command::Checklist(ChecklistCommand::Publish { file }) => {
+            let checklist = match file {
+                None => ChecklistTemplate::default_v1(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(io(format!("read {}", path.display())))?;
+                    serde_json::from_str(&text).map_err(|e| {
+                        CliError::Input(format!("{} is not a checklist: {e}", path.display()))
+                    })?
+                }
+            };
+            let version = checklist.version;
+            if admin::publish_checklist(&storage, &checklist)? {
+                w(&mut out, format!("published checklist version {version}"))?;
+            } else {
+                w(
+                    &mut out,
+                    format!("checklist version {version} was already published"),
+                )?;
+            }
+        }
+        Command::Referral(ReferralCommand::Add { name, kind, area }) => {
+            let kind: ReferralServiceKind = serde_json::from_value(serde_json::Value::String(
+                kind.to_lowercase(),
+            ))
+            .map_err(|_| {
+                CliError::Input(
+                    "kind must be health, psychosocial, legal, safety or other".to_owned(),
+                )
+            })?;
+            let s = admin::add_referral_service(&storage, &name, kind, &area)?;
+            w(&mut out, s.id.to_string())?;
+        }
+        Command::Enrol(args) => {
+            let role = match (args.team, args.reviewer) {
+                (Some(team), None) => Role::TeamMember {
+                    team_id: team
+                        .trim()
+                        .parse::<TeamId>()
+                        .map_err(|_| CliError::Input("--team needs a team id".to_owned()))?,
+                },
+                (None, Some(sector)) => Role::Reviewer {
+                    sector: sector.trim().to_owned(),
+                },
+                _ => {
+                    return Err(CliError::Input(
+                        "give exactly one of --team or --reviewer".to_owned(),
+                    ));
+                }
+            };
+            if !(1..=24 * 30).contains(&args.expires_hours) {
+                return Err(CliError::Input(
+                    "--expires-hours must be between 1 and 720".to_owned(),
+                ));
+            }
+            let code = admin::enrolment_code(&storage, &role, args.expires_hours)?;
+            w(&mut out, code)?;
+        }
+        Command::Revoke { device_id } => {
+            if admin::revoke(&storage, &device_id)? {
+                w(&mut out, format!("revoked {device_id}"))?;
+            } else {
+                return Err(CliError::Input(format!("no device {device_id}")));
+            }
+        }
+        Command::Devices => {
+            w(&mut out, "id\tenrolled\trevoked\trole\tlabel".to_owned())?;
+            for d in admin::devices(&storage)? {
+                let role = match &d.role {
+                    Role::TeamMember { team_id } => format!("team:{team_id}"),
+                    Role::Reviewer { sector } => format!("reviewer:{sector}"),
+                };
+                w(
+                    &mut out,
+                    format!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        d.id,
+                        d.enrolled_at.format("%Y-%m-%d %H:%M"),
+                        d.revoked_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "-".to_owned()),
+                        role,
+                        d.label
+                    ),
+                )?;
+            }
+        }
+        Command::Export { format, out: path } => {
+            let n = match path {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .map_err(io(format!("create {}", path.display())))?;
+                    let mut file = std::io::BufWriter::new(file);
+                    export::export(&storage, format, &mut file)?
+                }
+                None => export::export(&storage, format, &mut out)?,
+            };
+            eprintln!("exported {n} accepted sessions");
+        }
+    }
+    Ok(())
+}
+
+fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(io("start the runtime"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(io(format!("listen on {listen}")))?;
+        tracing::info!(%listen, "serving");
+        crate::app::serve(storage, listener, crate::app::shutdown_signal())
+            .await
+            .map_err(io("serve"))
+    })
+}
+
+/// Reads communities from a CSV file: name,admin_area[,lat,lon], header optional.
+pub fn read_communities(path: &Path) -> Result<Vec<CommunityInput>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(io(format!("read {}", path.display())))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let rows = crate::csv::parse(text).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let line = i + 1;
+        if i == 0
+            && row
+                .first()
+                .is_some_and(|f| f.trim().eq_ignore_ascii_case("name"))
+        {
+            continue;
+        }
+        let cell = |j: usize| row.get(j).map(|s| s.trim()).unwrap_or("");
+        let coord = |j: usize, what: &str| -> Result<Option<f64>, CliError> {
+            match cell(j) {
+                "" => Ok(None),
+                s => s
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| CliError::Input(format!("line {line}: {what} is not a number"))),
+            }
+        };
+        if row.len() > 4 {
+            return Err(CliError::Input(format!(
+                "line {line}: expected name,admin_area[,lat,lon]"
+            )));
+        }
+        let location = match (coord(2, "lat")?, coord(3, "lon")?) {
+            (Some(lat), Some(lon)) => Some(Location { lat, lon }),
+            (None, None) => None,
+            _ => {
+                return Err(CliError::Input(format!(
+                    "line {line}: give both lat and lon, or neither"
+                )));
+            }
+        };
+        out.push(CommunityInput {
+            name: cell(0).to_owned(),
+            admin_area: cell(1).to_owned(),
+            location,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,156 @@
+//! Errors as RFC 9457 `application/problem+json` documents with the stable types of
+//! [`fieldconsult_model::wire::problem_types`]. Details never carry user text.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fieldconsult_model::wire::{ProblemDetails, problem_types};
+
+use crate::storage::StorageError;
+
+/// Media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No bearer token, or one the server does not know.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The device was revoked: it must wipe its data.
+    #[error("device revoked")]
+    Revoked,
+    /// The enrolment code is unknown, used or expired.
+    #[error("invalid enrolment code")]
+    InvalidEnrolmentCode,
+    /// The body is not what the endpoint reads.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// The body is over the size limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// A push batch over the record limit.
+    #[error("batch of {0} records is over the limit")]
+    BatchTooLarge(usize),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    /// A blocking task failed (panicked or was cancelled).
+    #[error("internal task failed")]
+    Task,
+}
+
+impl ApiError {
+    /// The problem document of this error.
+    pub fn problem(&self) -> ProblemDetails {
+        let (status, kind, title, detail) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                problem_types::UNAUTHORIZED,
+                "Unauthorized",
+                "A valid device token is required: Authorization: Bearer <token>.".to_owned(),
+            ),
+            ApiError::Revoked => (
+                StatusCode::FORBIDDEN,
+                problem_types::REVOKED,
+                "Device revoked",
+                "This device was revoked by the mission admin; it must wipe its data.".to_owned(),
+            ),
+            ApiError::InvalidEnrolmentCode => (
+                StatusCode::FORBIDDEN,
+                problem_types::INVALID_ENROLMENT_CODE,
+                "Invalid enrolment code",
+                "The enrolment code is unknown, already used or expired.".to_owned(),
+            ),
+            ApiError::Malformed(detail) => (
+                StatusCode::BAD_REQUEST,
+                problem_types::MALFORMED,
+                "Malformed request",
+                detail.clone(),
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                problem_types::TOO_LARGE,
+                "Request too large",
+                String::new(),
+            ),
+            ApiError::BatchTooLarge(n) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                problem_types::BATCH_TOO_LARGE,
+                "Batch too large",
+                format!(
+                    "{n} records; at most {} per batch",
+                    fieldconsult_model::wire::MAX_BATCH_RECORDS
+                ),
+            ),
+            ApiError::Storage(_) | ApiError::Task => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                problem_types::INTERNAL,
+                "Internal error",
+                String::new(),
+            ),
+        };
+        ProblemDetails {
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// A response carrying `problem`.
+pub fn problem_response(problem: &ProblemDetails) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Storage(e) = &self {
+            tracing::error!(error = %e, "storage failure");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+/// Turns the bare error responses of layers and routing (413 from the body limit, 408 from
+/// the timeout, 404, 405, 415) into problem documents, so that every error a client sees is
+/// `application/problem+json`.
+pub fn problemize<B>(response: axum::http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let response = response.map(axum::body::Body::new);
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge.problem()
+    } else {
+        ProblemDetails {
+            kind: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: String::new(),
+            problems: Vec::new(),
+        }
+    };
+    problem_response(&problem)
+}

@@ -1,0 +1,441 @@
+//! What the server does with each pushed record: authorization, validation, the status
+//! workflow, idempotence and conflicts. Backend-independent: it runs against a [`RecordTx`]
+//! inside the backend's write transaction.
+//!
+//! Order of checks for one change: rights (`forbidden`), idempotence (`AlreadyStored`),
+//! validation (`validation`), conflict (`Conflict`, the pushed version filed as
+//! `conflict_lost`), workflow (`invalid_transition`), then store.
+
+use chrono::{DateTime, Utc};
+use fieldconsult_model::status::{self, Action, Actor, Role, Status, TransitionError};
+use fieldconsult_model::validation::{
+    Completeness, FieldError, Problem, ValidationContext, ValidationErrors, validate_addendum,
+    validate_community, validate_review, validate_session, validate_visit,
+};
+use fieldconsult_model::wire::{Ack, AckOutcome, PushChange, Record};
+use fieldconsult_model::{Decision, Session, Team};
+
+use crate::storage::{Device, HistoryOutcome, RecordTx, StorageError, StoredRecord};
+
+/// Stable reason codes of [`AckOutcome::Rejected`].
+pub mod reasons {
+    /// The record breaks a validation rule; `problems` say which fields.
+    pub const VALIDATION: &str = "validation";
+    /// The device's role does not allow this record.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// The status change is not allowed by the workflow.
+    pub const INVALID_TRANSITION: &str = "invalid_transition";
+    /// The record refers to a visit or session the server does not hold.
+    pub const UNKNOWN_PARENT: &str = "unknown_parent";
+    /// Reviews and addenda are append-only: an existing one cannot be changed.
+    pub const IMMUTABLE: &str = "immutable";
+}
+
+/// A refusal of one change.
+struct Refusal {
+    reason: &'static str,
+    problems: Vec<FieldError>,
+}
+
+impl Refusal {
+    fn new(reason: &'static str) -> Self {
+        Refusal {
+            reason,
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl From<ValidationErrors> for Refusal {
+    fn from(e: ValidationErrors) -> Self {
+        Refusal {
+            reason: reasons::VALIDATION,
+            problems: e.0,
+        }
+    }
+}
+
+impl From<TransitionError> for Refusal {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::NotPermitted { .. } => Refusal::new(reasons::FORBIDDEN),
+            TransitionError::NotAllowed { .. } => Refusal::new(reasons::INVALID_TRANSITION),
+        }
+    }
+}
+
+enum Step {
+    Done(Ack),
+    Refused(Refusal),
+}
+
+/// Applies one pushed change and says what became of it.
+pub fn apply_change(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    change: &PushChange,
+    now: DateTime<Utc>,
+) -> Result<Ack, StorageError> {
+    let record = &change.record;
+    let kind = record.kind().to_owned();
+    let id = record.id();
+    let ctx = ValidationContext::at(now);
+    let actor = Actor {
+        id: device.id.clone(),
+        role: device.role.clone(),
+    };
+    let step = match record {
+        Record::Team(_) | Record::Checklist(_) | Record::ReferralService(_) => {
+            Step::Refused(Refusal::new(reasons::FORBIDDEN))
+        }
+        Record::Community(c) => {
+            if !matches!(device.role, Role::TeamMember { .. }) {
+                Step::Refused(Refusal::new(reasons::FORBIDDEN))
+            } else {
+                store_plain(tx, change, None, now, || validate_community(c))?
+            }
+        }
+        Record::Visit(v) => match team_member_owner(tx, &device.role, &v.team_id.to_string())? {
+            Err(r) => Step::Refused(r),
+            Ok(owner) => {
+                if let Some(stored) = tx.get("visit", &id)?
+                    && stored.team_id.as_deref() != Some(owner.id.to_string().as_str())
+                {
+                    Step::Refused(Refusal::new(reasons::FORBIDDEN))
+                } else {
+                    store_plain(tx, change, Some(&owner), now, || validate_visit(v, &ctx))?
+                }
+            }
+        },
+        Record::Session(s) => push_session(tx, &actor, change, s, now, &ctx)?,
+        Record::SessionTombstone(t) => match visit_owner(tx, &t.visit_id.to_string())? {
+            None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
+            Some(owner) => {
+                let stored_session = tx.get("session", &id)?;
+                let status_now = match &stored_session {
+                    Some(StoredRecord {
+                        record: Record::Session(s),
+                        ..
+                    }) => s.status,
+                    _ => Status::Draft,
+                };
+                match status::authorize(&actor, Action::Delete, status_now, &owner) {
+                    Err(e) => Step::Refused(e.into()),
+                    Ok(_) => {
+                        let step = store_plain(tx, change, Some(&owner), now, || Ok(()))?;
+                        if let (Step::Done(ack), Some(old)) = (&step, stored_session)
+                            && ack.outcome == AckOutcome::Stored
+                        {
+                            tx.file_history(
+                                &old.record,
+                                &old.hash,
+                                HistoryOutcome::Superseded,
+                                now,
+                            )?;
+                            tx.remove("session", &id)?;
+                        }
+                        step
+                    }
+                }
+            }
+        },
+        Record::Review(r) => push_review(tx, &actor, change, r, now, &ctx)?,
+        Record::Addendum(a) => match session_owner(tx, &a.session_id.to_string())? {
+            None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
+            Some((session, owner)) => {
+                match status::authorize(&actor, Action::AddAddendum, session.status, &owner) {
+                    Err(e) => Step::Refused(e.into()),
+                    Ok(_) => {
+                        store_append_only(tx, change, &owner, now, || validate_addendum(a, &ctx))?
+                    }
+                }
+            }
+        },
+    };
+    Ok(match step {
+        Step::Done(ack) => ack,
+        Step::Refused(r) => Ack {
+            hash: current_hash(tx, &kind, &id)?,
+            kind,
+            id,
+            outcome: AckOutcome::Rejected {
+                reason: r.reason.to_owned(),
+                problems: r.problems,
+            },
+        },
+    })
+}
+
+fn current_hash(tx: &mut dyn RecordTx, kind: &str, id: &str) -> Result<String, StorageError> {
+    Ok(tx.get(kind, id)?.map(|s| s.hash).unwrap_or_default())
+}
+
+fn ack(record: &Record, outcome: AckOutcome, hash: String) -> Step {
+    Step::Done(Ack {
+        kind: record.kind().to_owned(),
+        id: record.id(),
+        outcome,
+        hash,
+    })
+}
+
+/// The team `team_id` if `role` is a member of it.
+fn team_member_owner(
+    tx: &mut dyn RecordTx,
+    role: &Role,
+    team_id: &str,
+) -> Result<Result<Team, Refusal>, StorageError> {
+    match role {
+        Role::TeamMember { team_id: mine } if mine.to_string() == team_id => {
+            Ok(tx.team(team_id)?.ok_or(Refusal::new(reasons::FORBIDDEN)))
+        }
+        _ => Ok(Err(Refusal::new(reasons::FORBIDDEN))),
+    }
+}
+
+/// The team owning a stored visit.
+fn visit_owner(tx: &mut dyn RecordTx, visit_id: &str) -> Result<Option<Team>, StorageError> {
+    match tx.get("visit", visit_id)? {
+        Some(StoredRecord {
+            record: Record::Visit(v),
+            ..
+        }) => tx.team(&v.team_id.to_string()),
+        _ => Ok(None),
+    }
+}
+
+/// A stored session and the team owning it.
+fn session_owner(
+    tx: &mut dyn RecordTx,
+    session_id: &str,
+) -> Result<Option<(Box<Session>, Team)>, StorageError> {
+    match tx.get("session", session_id)? {
+        Some(StoredRecord {
+            record: Record::Session(s),
+            ..
+        }) => Ok(visit_owner(tx, &s.visit_id.to_string())?.map(|owner| (s, owner))),
+        _ => Ok(None),
+    }
+}
+
+/// Idempotence, validation and conflict for a record without workflow; stores it if all pass.
+fn store_plain(
+    tx: &mut dyn RecordTx,
+    change: &PushChange,
+    owner: Option<&Team>,
+    now: DateTime<Utc>,
+    validate: impl FnOnce() -> Result<(), ValidationErrors>,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let hash = record.hash();
+    let stored = tx.get(record.kind(), &record.id())?;
+    if let Some(s) = &stored
+        && s.hash == hash
+    {
+        return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+    }
+    if let Err(e) = validate() {
+        return Ok(Step::Refused(e.into()));
+    }
+    let stored_hash = stored.as_ref().map(|s| s.hash.clone());
+    if change.base_hash != stored_hash {
+        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+        return Ok(ack(
+            record,
+            AckOutcome::Conflict,
+            stored_hash.unwrap_or_default(),
+        ));
+    }
+    if let Some(old) = &stored {
+        tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
+    }
+    tx.put(record, &hash, owner, now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+/// Like [`store_plain`] for append-only records: an existing one with other content is
+/// refused as `immutable` and filed as `conflict_lost`.
+fn store_append_only(
+    tx: &mut dyn RecordTx,
+    change: &PushChange,
+    owner: &Team,
+    now: DateTime<Utc>,
+    validate: impl FnOnce() -> Result<(), ValidationErrors>,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let hash = record.hash();
+    if let Some(s) = tx.get(record.kind(), &record.id())? {
+        if s.hash == hash {
+            return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+        }
+        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+        return Ok(Step::Refused(Refusal::new(reasons::IMMUTABLE)));
+    }
+    if let Err(e) = validate() {
+        return Ok(Step::Refused(e.into()));
+    }
+    tx.put(record, &hash, Some(owner), now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+fn push_session(
+    tx: &mut dyn RecordTx,
+    actor: &Actor,
+    change: &PushChange,
+    session: &Session,
+    now: DateTime<Utc>,
+    ctx: &ValidationContext,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let id = record.id();
+    let Some(owner) = visit_owner(tx, &session.visit_id.to_string())? else {
+        return Ok(Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)));
+    };
+    let own_team = matches!(&actor.role, Role::TeamMember { team_id } if *team_id == owner.id);
+    if !own_team {
+        return Ok(Step::Refused(Refusal::new(reasons::FORBIDDEN)));
+    }
+    let hash = record.hash();
+    let stored = tx.get("session", &id)?;
+    let stored_session = match &stored {
+        Some(StoredRecord {
+            record: Record::Session(s),
+            hash: h,
+            ..
+        }) => {
+            if *h == hash {
+                return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+            }
+            Some(s.clone())
+        }
+        _ => None,
+    };
+
+    // Validation: always as a draft; a submitted session also complete against the
+    // checklist version it answered.
+    let mut problems = match validate_session(session, Completeness::Draft, ctx) {
+        Ok(()) => Vec::new(),
+        Err(e) => e.0,
+    };
+    if session.status == Status::Submitted {
+        match tx.get("checklist", &session.checklist_version.to_string())? {
+            Some(StoredRecord {
+                record: Record::Checklist(checklist),
+                ..
+            }) => {
+                if let Err(e) = validate_session(session, Completeness::Submit(&checklist), ctx) {
+                    for p in e.0 {
+                        if !problems.contains(&p) {
+                            problems.push(p);
+                        }
+                    }
+                }
+            }
+            _ => problems.push(FieldError {
+                field: "checklist_version".to_owned(),
+                problem: Problem::Unknown,
+            }),
+        }
+    }
+    if let Some(old) = &stored_session
+        && old.visit_id != session.visit_id
+    {
+        problems.push(FieldError {
+            field: "visit_id".to_owned(),
+            problem: Problem::ReadOnly,
+        });
+    }
+    if !problems.is_empty() {
+        return Ok(Step::Refused(Refusal {
+            reason: reasons::VALIDATION,
+            problems,
+        }));
+    }
+
+    let stored_hash = stored.as_ref().map(|s| s.hash.clone());
+    if change.base_hash != stored_hash {
+        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+        return Ok(ack(
+            record,
+            AckOutcome::Conflict,
+            stored_hash.unwrap_or_default(),
+        ));
+    }
+
+    let from = stored_session.as_ref().map_or(Status::Draft, |s| s.status);
+    let to = session.status;
+    let action = match (from, to) {
+        _ if from == to => Action::Edit,
+        (_, Status::Submitted) => Action::Submit,
+        (_, Status::Accepted) => Action::Accept,
+        (_, Status::Returned) => Action::Return,
+        (_, Status::Draft) => return Ok(Step::Refused(Refusal::new(reasons::INVALID_TRANSITION))),
+    };
+    let allowed = match status::authorize(actor, action, from, &owner) {
+        Ok(next) => next == to,
+        Err(e) => return Ok(Step::Refused(e.into())),
+    };
+    if !allowed {
+        return Ok(Step::Refused(Refusal::new(reasons::INVALID_TRANSITION)));
+    }
+    if let Some(old) = &stored {
+        tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
+    }
+    tx.put(record, &hash, Some(&owner), now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+fn push_review(
+    tx: &mut dyn RecordTx,
+    actor: &Actor,
+    change: &PushChange,
+    review: &fieldconsult_model::Review,
+    now: DateTime<Utc>,
+    ctx: &ValidationContext,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let session_id = review.session_id.to_string();
+    let Some((session, owner)) = session_owner(tx, &session_id)? else {
+        return Ok(Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)));
+    };
+    let reviewer_of_sector =
+        matches!(&actor.role, Role::Reviewer { sector } if *sector == owner.sector);
+    if !reviewer_of_sector {
+        return Ok(Step::Refused(Refusal::new(reasons::FORBIDDEN)));
+    }
+    let hash = record.hash();
+    if let Some(stored) = tx.get("review", &record.id())? {
+        if stored.hash == hash {
+            return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+        }
+        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+        return Ok(Step::Refused(Refusal::new(reasons::IMMUTABLE)));
+    }
+    if let Err(e) = validate_review(review, ctx) {
+        return Ok(Step::Refused(e.into()));
+    }
+    let action = match review.decision {
+        Decision::Accepted => Action::Accept,
+        Decision::Returned => Action::Return,
+    };
+    let next = match status::authorize(actor, action, session.status, &owner) {
+        Ok(next) => next,
+        Err(TransitionError::NotAllowed { .. }) => {
+            // Another decision got there first (two reviewers): keep the first, file this one.
+            tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+            return Ok(ack(record, AckOutcome::Conflict, String::new()));
+        }
+        Err(e) => return Ok(Step::Refused(e.into())),
+    };
+    tx.put(record, &hash, Some(&owner), now)?;
+
+    // The decision moves the session: a new version, with its own hash and change entry.
+    let old_session = Record::Session(session.clone());
+    let old_hash = old_session.hash();
+    let mut decided = session;
+    decided.status = next;
+    let new_session = Record::Session(decided);
+    tx.file_history(&old_session, &old_hash, HistoryOutcome::Superseded, now)?;
+    tx.put(&new_session, &new_session.hash(), Some(&owner), now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}

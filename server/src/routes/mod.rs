@@ -1,0 +1,6 @@
+//! The endpoints, one module each.
+
+pub mod enrol;
+pub mod health;
+pub mod pull;
+pub mod push;

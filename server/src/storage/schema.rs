@@ -1,0 +1,98 @@
+//! The server schema, as an append-only list of migrations. Never edit a released migration:
+//! add a new one.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Migration 1: reference data, devices, enrolment codes, records, change log, history.
+///
+/// `records` holds the current version of every record as the JSON of
+/// `fieldconsult_model::wire::Record`; the typed reference tables (`teams`, `communities`,
+/// `checklists`, `referral_services`) mirror reference records for admin queries.
+const V1: &str = r#"
+CREATE TABLE teams (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    sector TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE communities (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    admin_area TEXT NOT NULL,
+    lat REAL,
+    lon REAL
+) STRICT;
+
+CREATE TABLE checklists (
+    version INTEGER PRIMARY KEY NOT NULL,
+    body TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE referral_services (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    area TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY NOT NULL,
+    label TEXT NOT NULL,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    enrolled_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE enrolment_codes (
+    code_hash TEXT PRIMARY KEY NOT NULL,
+    role TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+) STRICT;
+
+CREATE TABLE records (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    team_id TEXT,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+CREATE INDEX records_by_team ON records(team_id);
+
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    team_id TEXT,
+    sector TEXT
+);
+CREATE INDEX changes_by_record ON changes(kind, id, seq);
+
+CREATE TABLE record_history (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('superseded', 'conflict_lost')),
+    at TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_history_by_record ON record_history(kind, id);
+"#;
+
+/// Every migration, oldest first.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+}

@@ -1,0 +1,510 @@
+//! The embedded SQLite backend: one file, created on first start, WAL with
+//! `synchronous=FULL`, foreign keys, migrations through rusqlite_migration. One connection
+//! behind a mutex serves every request (SQLite has one writer anyway).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use fieldconsult_model::wire::{Ack, PullResponse, PulledRecord, PushChange, Record};
+use fieldconsult_model::{Role, Team};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, named_params};
+
+use super::{
+    Device, DeviceInfo, HistoryEntry, HistoryOutcome, RecordTx, Storage, StorageError,
+    StoredRecord, schema,
+};
+use crate::push_rules;
+
+/// SQLite storage in one file (or in memory, for tests).
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating it on first start) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        Self::prepare(Connection::open(path)?)
+    }
+
+    /// An in-memory database, for tests and demos.
+    pub fn in_memory() -> Result<Self, StorageError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Self, StorageError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
+        self.conn.lock().map_err(|_| StorageError::Poisoned)
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StorageError::Corrupt("timestamp".to_owned()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StorageError> {
+    serde_json::to_string(v).map_err(|_| StorageError::Corrupt("serialise".to_owned()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StorageError> {
+    serde_json::from_str(s).map_err(|_| StorageError::Corrupt(what.to_owned()))
+}
+
+/// A write transaction seen through [`RecordTx`].
+struct SqliteTx<'a> {
+    tx: &'a Transaction<'a>,
+}
+
+const SELECT_RECORD: &str =
+    "SELECT body, hash, team_id FROM records WHERE kind = :kind AND id = :id";
+
+fn get_record(
+    conn: &Connection,
+    kind: &str,
+    id: &str,
+) -> Result<Option<StoredRecord>, StorageError> {
+    let row = conn
+        .query_row(
+            SELECT_RECORD,
+            named_params! {":kind": kind, ":id": id},
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(body, hash, team_id)| {
+        Ok(StoredRecord {
+            record: from_json(&body, "record body")?,
+            hash,
+            team_id,
+        })
+    })
+    .transpose()
+}
+
+impl RecordTx for SqliteTx<'_> {
+    fn get(&mut self, kind: &str, id: &str) -> Result<Option<StoredRecord>, StorageError> {
+        get_record(self.tx, kind, id)
+    }
+
+    fn put(
+        &mut self,
+        record: &Record,
+        hash: &str,
+        owner: Option<&Team>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let team_id = owner.map(|t| t.id.to_string());
+        let sector = owner.map(|t| t.sector.clone());
+        let kind = record.kind();
+        let id = record.id();
+        self.tx.execute(
+            "INSERT INTO records (kind, id, team_id, body, hash, updated_at)
+             VALUES (:kind, :id, :team_id, :body, :hash, :at)
+             ON CONFLICT (kind, id) DO UPDATE SET
+                team_id = excluded.team_id, body = excluded.body,
+                hash = excluded.hash, updated_at = excluded.updated_at",
+            named_params! {
+                ":kind": kind, ":id": id, ":team_id": team_id,
+                ":body": to_json(record)?, ":hash": hash, ":at": ts(now),
+            },
+        )?;
+        self.tx.execute(
+            "INSERT INTO changes (kind, id, team_id, sector)
+             VALUES (:kind, :id, :team_id, :sector)",
+            named_params! {":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector},
+        )?;
+        put_typed_reference(self.tx, record)
+    }
+
+    fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError> {
+        self.tx.execute(
+            "DELETE FROM records WHERE kind = :kind AND id = :id",
+            named_params! {":kind": kind, ":id": id},
+        )?;
+        Ok(())
+    }
+
+    fn file_history(
+        &mut self,
+        record: &Record,
+        hash: &str,
+        outcome: HistoryOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.tx.execute(
+            "INSERT INTO record_history (kind, id, hash, body, outcome, at)
+             VALUES (:kind, :id, :hash, :body, :outcome, :at)",
+            named_params! {
+                ":kind": record.kind(), ":id": record.id(), ":hash": hash,
+                ":body": to_json(record)?, ":outcome": outcome.code(), ":at": ts(now),
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// Mirrors a reference record into its typed table.
+fn put_typed_reference(tx: &Transaction<'_>, record: &Record) -> Result<(), StorageError> {
+    match record {
+        Record::Team(t) => {
+            tx.execute(
+                "INSERT INTO teams (id, name, sector) VALUES (:id, :name, :sector)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sector = excluded.sector",
+                named_params! {":id": t.id.to_string(), ":name": t.name, ":sector": t.sector},
+            )?;
+        }
+        Record::Community(c) => {
+            tx.execute(
+                "INSERT INTO communities (id, name, admin_area, lat, lon)
+                 VALUES (:id, :name, :area, :lat, :lon)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                    admin_area = excluded.admin_area, lat = excluded.lat, lon = excluded.lon",
+                named_params! {
+                    ":id": c.id.to_string(), ":name": c.name, ":area": c.admin_area,
+                    ":lat": c.location.map(|l| l.lat), ":lon": c.location.map(|l| l.lon),
+                },
+            )?;
+        }
+        Record::Checklist(c) => {
+            tx.execute(
+                "INSERT INTO checklists (version, body) VALUES (:version, :body)
+                 ON CONFLICT (version) DO UPDATE SET body = excluded.body",
+                named_params! {":version": c.version, ":body": to_json(c)?},
+            )?;
+        }
+        Record::ReferralService(s) => {
+            let kind: String = from_json(&to_json(&s.kind)?, "referral kind")?;
+            tx.execute(
+                "INSERT INTO referral_services (id, name, kind, area)
+                 VALUES (:id, :name, :kind, :area)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                    area = excluded.area",
+                named_params! {
+                    ":id": s.id.to_string(), ":name": s.name, ":kind": kind, ":area": s.area,
+                },
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn device_from_row(
+    id: String,
+    role: &str,
+    revoked_at: Option<String>,
+) -> Result<Device, StorageError> {
+    Ok(Device {
+        id,
+        role: from_json(role, "device role")?,
+        revoked: revoked_at.is_some(),
+    })
+}
+
+impl Storage for SqliteStorage {
+    fn ping(&self) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+        Ok(())
+    }
+
+    fn put_reference(&self, records: &[Record], immutable: bool) -> Result<usize, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now();
+        let mut changed = 0;
+        {
+            let mut rtx = SqliteTx { tx: &tx };
+            for record in records {
+                let hash = record.hash();
+                match rtx.get(record.kind(), &record.id())? {
+                    Some(s) if s.hash == hash => continue,
+                    Some(_) if immutable => {
+                        return Err(StorageError::Immutable {
+                            kind: record.kind().to_owned(),
+                            id: record.id(),
+                        });
+                    }
+                    Some(old) => {
+                        rtx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?
+                    }
+                    None => {}
+                }
+                rtx.put(record, &hash, None, now)?;
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    fn insert_enrolment_code(
+        &self,
+        code_hash: &str,
+        role: &Role,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.conn()?.execute(
+            "INSERT INTO enrolment_codes (code_hash, role, expires_at)
+             VALUES (:hash, :role, :expires)",
+            named_params! {":hash": code_hash, ":role": to_json(role)?, ":expires": ts(expires_at)},
+        )?;
+        Ok(())
+    }
+
+    fn enrol(
+        &self,
+        code_hash: &str,
+        label: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let code = tx
+            .query_row(
+                "SELECT role, expires_at FROM enrolment_codes
+                 WHERE code_hash = :hash AND used_at IS NULL",
+                named_params! {":hash": code_hash},
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        let Some((role_json, expires_at)) = code else {
+            return Ok(None);
+        };
+        if parse_ts(&expires_at)? <= now {
+            return Ok(None);
+        }
+        tx.execute(
+            "UPDATE enrolment_codes SET used_at = :now WHERE code_hash = :hash",
+            named_params! {":now": ts(now), ":hash": code_hash},
+        )?;
+        let id = uuid::Uuid::now_v7().to_string();
+        tx.execute(
+            "INSERT INTO devices (id, label, role, token_hash, enrolled_at)
+             VALUES (:id, :label, :role, :token_hash, :now)",
+            named_params! {
+                ":id": id, ":label": label, ":role": role_json,
+                ":token_hash": token_hash, ":now": ts(now),
+            },
+        )?;
+        tx.commit()?;
+        Ok(Some(device_from_row(id, &role_json, None)?))
+    }
+
+    fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash",
+                named_params! {":hash": token_hash},
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(id, role, revoked)| device_from_row(id, &role, revoked))
+            .transpose()
+    }
+
+    fn revoke(&self, device_id: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        let exists = conn
+            .query_row(
+                "SELECT 1 FROM devices WHERE id = :id",
+                named_params! {":id": device_id},
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        conn.execute(
+            "UPDATE devices SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
+            named_params! {":now": ts(now), ":id": device_id},
+        )?;
+        Ok(exists)
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, label, role, enrolled_at, revoked_at FROM devices ORDER BY enrolled_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, label, role, enrolled_at, revoked_at) = row?;
+            out.push(DeviceInfo {
+                id,
+                label,
+                role: from_json(&role, "device role")?,
+                enrolled_at: parse_ts(&enrolled_at)?,
+                revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn push(
+        &self,
+        device: &Device,
+        changes: &[PushChange],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Ack>, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut acks = Vec::with_capacity(changes.len());
+        {
+            let mut rtx = SqliteTx { tx: &tx };
+            for change in changes {
+                acks.push(push_rules::apply_change(&mut rtx, device, change, now)?);
+            }
+        }
+        tx.commit()?;
+        Ok(acks)
+    }
+
+    fn pull(&self, role: &Role, after: u64, limit: u32) -> Result<PullResponse, StorageError> {
+        let (team_id, sector) = match role {
+            Role::TeamMember { team_id } => (Some(team_id.to_string()), None),
+            Role::Reviewer { sector } => (None, Some(sector.clone())),
+        };
+        let after_i = i64::try_from(after).unwrap_or(i64::MAX);
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut records = Vec::new();
+        let mut more = false;
+        {
+            // Each record once, at its latest change; removed records (deleted drafts) skipped.
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.seq, r.body, r.hash
+                 FROM changes c JOIN records r ON r.kind = c.kind AND r.id = c.id
+                 WHERE c.seq > :after
+                   AND (c.team_id IS NULL OR c.team_id = :team_id OR c.sector = :sector)
+                   AND NOT EXISTS (SELECT 1 FROM changes l
+                                   WHERE l.kind = c.kind AND l.id = c.id AND l.seq > c.seq)
+                 ORDER BY c.seq
+                 LIMIT :limit",
+            )?;
+            let rows = stmt.query_map(
+                named_params! {
+                    ":after": after_i, ":team_id": team_id, ":sector": sector,
+                    ":limit": i64::from(limit) + 1,
+                },
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )?;
+            for row in rows {
+                let (seq, body, hash) = row?;
+                if records.len() == limit as usize {
+                    more = true;
+                    break;
+                }
+                records.push(PulledRecord {
+                    seq: u64::try_from(seq).unwrap_or(0),
+                    record: from_json(&body, "record body")?,
+                    hash,
+                });
+            }
+        }
+        tx.commit()?;
+        let cursor = records.last().map_or(after, |r| r.seq);
+        Ok(PullResponse {
+            records,
+            cursor,
+            more,
+        })
+    }
+
+    fn get_record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, StorageError> {
+        let conn = self.conn()?;
+        get_record(&conn, kind, id)
+    }
+
+    fn records_of_kind(&self, kind: &str) -> Result<Vec<StoredRecord>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare("SELECT body, hash, team_id FROM records WHERE kind = :kind ORDER BY id")?;
+        let rows = stmt.query_map(named_params! {":kind": kind}, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, hash, team_id) = row?;
+            out.push(StoredRecord {
+                record: from_json(&body, "record body")?,
+                hash,
+                team_id,
+            });
+        }
+        Ok(out)
+    }
+
+    fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT hash, body, outcome, at FROM record_history
+             WHERE kind = :kind AND id = :id ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map(named_params! {":kind": kind, ":id": id}, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, body, outcome, at) = row?;
+            out.push(HistoryEntry {
+                hash,
+                record: from_json(&body, "history body")?,
+                outcome,
+                at: parse_ts(&at)?,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,304 @@
+//! Push, pull, scope, review and conflict behaviour of the sync endpoints.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use common::{Server, new_change, session_record, submitted_session};
+use fieldconsult_model::wire::{AckOutcome, MAX_BATCH_RECORDS, PushChange, Record};
+use fieldconsult_model::{Decision, Group, Review, ReviewId, Status};
+
+#[tokio::test]
+async fn pushed_visit_and_session_are_pulled_by_another_device_of_the_team_with_equal_hashes() {
+    let server = Server::new();
+    let phone = server.member(&server.team_a).await;
+    let tablet = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let session = submitted_session(&visit);
+    let acks = server
+        .push(
+            &phone,
+            vec![
+                new_change(Record::Visit(visit.clone())),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    assert_eq!(acks.len(), 2);
+    assert!(
+        acks.iter().all(|a| a.outcome == AckOutcome::Stored),
+        "{acks:?}"
+    );
+    assert_eq!(acks[1].hash, session_record(&session).hash());
+
+    let page = server.pull(&tablet, 0).await;
+    let pulled = page
+        .records
+        .iter()
+        .find(|r| r.record.id() == session.id.to_string())
+        .expect("session pulled");
+    assert_eq!(pulled.hash, acks[1].hash);
+    assert_eq!(pulled.record, session_record(&session));
+    assert!(
+        page.records
+            .iter()
+            .any(|r| r.record == Record::Visit(visit.clone()))
+    );
+    assert!(!page.more);
+
+    // Idle: nothing after the cursor.
+    let idle = server.pull(&tablet, page.cursor).await;
+    assert!(idle.records.is_empty());
+    assert_eq!(idle.cursor, page.cursor);
+}
+
+#[tokio::test]
+async fn a_device_of_team_b_pulls_nothing_of_team_a() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let b = server.member(&server.team_b).await;
+    let visit = server.visit(&server.team_a);
+    let session = submitted_session(&visit);
+    server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Visit(visit)),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    let page = server.pull(&b, 0).await;
+    assert!(!page.records.is_empty(), "reference data is visible to all");
+    assert!(page.records.iter().all(|r| matches!(
+        r.record,
+        Record::Team(_) | Record::Community(_) | Record::Checklist(_) | Record::ReferralService(_)
+    )));
+    // A reviewer of another sector sees none either.
+    let east = server.reviewer("East").await;
+    let page = server.pull(&east, 0).await;
+    assert!(
+        !page
+            .records
+            .iter()
+            .any(|r| matches!(r.record, Record::Session(_) | Record::Visit(_)))
+    );
+}
+
+#[tokio::test]
+async fn a_sector_reviewer_accepts_and_the_team_pulls_the_accepted_session() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let reviewer = server.reviewer("West").await;
+    let visit = server.visit(&server.team_a);
+    let session = submitted_session(&visit);
+    server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Visit(visit)),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    let seen = server.pull(&a, 0).await;
+
+    let page = server.pull(&reviewer, 0).await;
+    assert!(
+        page.records
+            .iter()
+            .any(|r| r.record.id() == session.id.to_string())
+    );
+
+    let review = Review {
+        id: ReviewId::new(),
+        session_id: session.id,
+        reviewer: "gfp-west-1".to_owned(),
+        decision: Decision::Accepted,
+        comment: String::new(),
+        at: Utc::now().fixed_offset(),
+    };
+    let acks = server
+        .push(&reviewer, vec![new_change(Record::Review(review.clone()))])
+        .await;
+    assert_eq!(acks[0].outcome, AckOutcome::Stored);
+
+    let next = server.pull(&a, seen.cursor).await;
+    let accepted = next
+        .records
+        .iter()
+        .find_map(|r| match &r.record {
+            Record::Session(s) if s.id == session.id => Some((s.clone(), r.hash.clone())),
+            _ => None,
+        })
+        .expect("the decided session is pulled again");
+    assert_eq!(accepted.0.status, Status::Accepted);
+    assert_eq!(accepted.1, Record::Session(accepted.0.clone()).hash());
+    assert!(
+        next.records
+            .iter()
+            .any(|r| r.record == Record::Review(review.clone()))
+    );
+
+    // A team member may not review.
+    let mut own = review.clone();
+    own.id = ReviewId::new();
+    let acks = server.push(&a, vec![new_change(Record::Review(own))]).await;
+    assert!(
+        matches!(&acks[0].outcome, AckOutcome::Rejected { reason, .. } if reason == "forbidden")
+    );
+}
+
+#[tokio::test]
+async fn the_same_batch_pushed_twice_is_already_stored_and_adds_nothing() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let session = submitted_session(&visit);
+    let batch = vec![
+        new_change(Record::Visit(visit)),
+        new_change(session_record(&session)),
+    ];
+    let first = server.push(&a, batch.clone()).await;
+    let after_first = server.pull(&a, 0).await;
+    let second = server.push(&a, batch).await;
+    assert!(
+        second
+            .iter()
+            .all(|a| a.outcome == AckOutcome::AlreadyStored),
+        "{second:?}"
+    );
+    assert_eq!(
+        first.iter().map(|a| &a.hash).collect::<Vec<_>>(),
+        second.iter().map(|a| &a.hash).collect::<Vec<_>>()
+    );
+    let again = server.pull(&a, after_first.cursor).await;
+    assert!(again.records.is_empty(), "no new change-log entries");
+    assert_eq!(server.storage_sessions(), 1);
+}
+
+#[tokio::test]
+async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    let acks = server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Visit(visit)),
+                new_change(session_record(&draft)),
+            ],
+        )
+        .await;
+    let base = acks[1].hash.clone();
+
+    let mut edit_1 = draft.clone();
+    edit_1.facilitators.female = 2;
+    let acks = server
+        .push(
+            &a,
+            vec![PushChange {
+                record: session_record(&edit_1),
+                base_hash: Some(base.clone()),
+            }],
+        )
+        .await;
+    assert_eq!(acks[0].outcome, AckOutcome::Stored);
+    let winner = acks[0].hash.clone();
+
+    let mut edit_2 = draft.clone();
+    edit_2.facilitators.male = 1;
+    let acks = server
+        .push(
+            &a,
+            vec![PushChange {
+                record: session_record(&edit_2),
+                base_hash: Some(base),
+            }],
+        )
+        .await;
+    assert_eq!(acks[0].outcome, AckOutcome::Conflict);
+    assert_eq!(acks[0].hash, winner);
+
+    let history = server.storage_history("session", &draft.id.to_string());
+    assert!(
+        history
+            .iter()
+            .any(|h| h.outcome == "conflict_lost" && h.record == session_record(&edit_2))
+    );
+}
+
+#[tokio::test]
+async fn male_participants_in_a_womens_session_are_rejected_with_the_field_name() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let mut session = submitted_session(&visit);
+    assert_eq!(session.group, Group::Women);
+    session.participants.male.age_18_29 = 3;
+    let acks = server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Visit(visit)),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    assert_eq!(
+        acks[0].outcome,
+        AckOutcome::Stored,
+        "the rest of the batch applies"
+    );
+    match &acks[1].outcome {
+        AckOutcome::Rejected { reason, problems } => {
+            assert_eq!(reason, "validation");
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.field == "participants.male.age_18_29")
+            );
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(acks[1].hash, "");
+    assert_eq!(server.storage_sessions(), 0);
+}
+
+#[tokio::test]
+async fn a_team_member_cannot_accept_its_own_session() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let mut session = submitted_session(&visit);
+    session.status = Status::Accepted;
+    let acks = server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Visit(visit)),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(&acks[1].outcome, AckOutcome::Rejected { reason, .. } if reason == "forbidden" || reason == "invalid_transition")
+    );
+    assert_eq!(server.storage_sessions(), 0);
+}
+
+#[tokio::test]
+async fn a_batch_over_the_record_limit_is_413_batch_too_large() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let batch = vec![new_change(Record::Visit(visit)); MAX_BATCH_RECORDS + 1];
+    let reply = server.push_raw(&a, batch).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    assert_eq!(reply.json()["type"], "/problems/batch-too-large");
+}
