@@ -1,7 +1,7 @@
 //! The model's plain enums, exposed as they are (`uniffi::remote` mirrors: the variants
 //! must match the model's, which the compiler checks).
 
-use fieldconsult_core::Entity;
+use fieldconsult_core::{Entity, SyncState};
 use fieldconsult_model::checklist::Language;
 use fieldconsult_model::report::GroupBy;
 use fieldconsult_model::{
@@ -165,4 +165,14 @@ pub enum Entity {
     Session,
     Review,
     Addendum,
+}
+
+/// Whether a record reached the server.
+#[uniffi::remote(Enum)]
+pub enum SyncState {
+    Pending,
+    Sent,
+    Synced,
+    Error,
+    Conflict,
 }

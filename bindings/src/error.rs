@@ -80,7 +80,33 @@ pub enum FieldConsultError {
     /// The operation was cancelled and changed nothing.
     #[error("cancelled")]
     Cancelled,
-    /// The store failed (I/O, corruption, SQLite).
+    /// A sync is already running on this store.
+    #[error("a sync is already running")]
+    Busy,
+    /// The device has not enrolled with a mission server.
+    #[error("the device is not enrolled")]
+    NotEnrolled,
+    /// The server refused the device's credentials or the enrolment code: enrol again.
+    #[error("the server refused the device's credentials")]
+    Unauthorized,
+    /// The mission revoked the device: its data was wiped and the store is unusable.
+    #[error("the device was revoked; its data was wiped")]
+    Revoked,
+    /// The network failed; nothing was lost: sync again later.
+    #[error("network error: {reason}")]
+    Network {
+        /// What failed (no user data).
+        reason: String,
+    },
+    /// The server refused or failed a request.
+    #[error("the server answered {status} ({problem})")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Stable problem type (`/problems/...`).
+        problem: String,
+    },
+    /// The store failed (I/O, corruption, SQLite), or the server broke the protocol.
     #[error("storage error: {reason}")]
     Storage {
         /// What failed, without user data.
@@ -135,10 +161,19 @@ impl From<CoreError> for FieldConsultError {
             CoreError::InvalidCursor => FieldConsultError::InvalidCursor,
             CoreError::DiskFull => FieldConsultError::DiskFull,
             CoreError::Cancelled => FieldConsultError::Cancelled,
+            CoreError::Busy => FieldConsultError::Busy,
+            CoreError::NotEnrolled => FieldConsultError::NotEnrolled,
+            CoreError::Unauthorized => FieldConsultError::Unauthorized,
+            CoreError::Revoked => FieldConsultError::Revoked,
+            CoreError::Transport(t) => FieldConsultError::Network {
+                reason: t.to_string(),
+            },
+            CoreError::Server { status, problem } => FieldConsultError::Server { status, problem },
             e @ (CoreError::Corrupt { .. }
             | CoreError::Migration(_)
             | CoreError::Storage(_)
-            | CoreError::Io(_)) => FieldConsultError::Storage {
+            | CoreError::Io(_)
+            | CoreError::Protocol { .. }) => FieldConsultError::Storage {
                 reason: e.to_string(),
             },
         }

@@ -1,7 +1,7 @@
 //! What lists, badges, the outbox and the history return, and how lists are filtered.
 
 use fieldconsult_core as core;
-use fieldconsult_core::{BadgeCounts, Entity, OutboxEntry};
+use fieldconsult_core::{BadgeCounts, Entity, OutboxEntry, SyncState};
 use fieldconsult_model::{Group, Status};
 
 use crate::lift::{Lift, time_string};
@@ -22,6 +22,10 @@ pub struct SessionRecord {
     pub addenda: Vec<Addendum>,
     /// Local changes wait to be pushed.
     pub sync_pending: bool,
+    /// Whether it reached the server.
+    pub sync_state: SyncState,
+    /// Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+    pub sync_error: Option<String>,
 }
 
 /// A list row.
@@ -49,6 +53,10 @@ pub struct SessionSummary {
     pub revision: i64,
     /// Local changes wait to be pushed.
     pub sync_pending: bool,
+    /// Whether it reached the server.
+    pub sync_state: SyncState,
+    /// Reason code when `sync_state` is `Error`.
+    pub sync_error: Option<String>,
 }
 
 /// Which sessions a list shows; empty fields do not filter.
@@ -78,6 +86,9 @@ pub struct SessionFilter {
     /// Only sessions with an urgent concern.
     #[uniffi(default = false)]
     pub urgent_only: bool,
+    /// Only sessions in this sync state.
+    #[uniffi(default = None)]
+    pub sync_state: Option<SyncState>,
 }
 
 /// One page of a list, newest first.
@@ -138,6 +149,8 @@ impl From<core::SessionRecord> for SessionRecord {
             reviews: r.reviews.into_iter().map(Into::into).collect(),
             addenda: r.addenda.into_iter().map(Into::into).collect(),
             sync_pending: r.sync_pending,
+            sync_state: r.sync_state,
+            sync_error: r.sync_error,
         }
     }
 }
@@ -156,6 +169,8 @@ impl From<core::SessionSummary> for SessionSummary {
             has_urgent_concern: s.has_urgent_concern,
             revision: s.revision,
             sync_pending: s.sync_pending,
+            sync_state: s.sync_state,
+            sync_error: s.sync_error,
         }
     }
 }
@@ -181,6 +196,7 @@ impl SessionFilter {
             started_from: l.opt_time("started_from", &self.started_from).map(utc),
             started_before: l.opt_time("started_before", &self.started_before).map(utc),
             urgent_only: self.urgent_only,
+            sync_state: self.sync_state,
         }
     }
 }

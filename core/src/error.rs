@@ -72,6 +72,37 @@ pub enum Error {
     /// A file operation failed.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+    /// A sync (or enrolment) is already running on this store.
+    #[error("a sync is already running")]
+    Busy,
+    /// The device has not enrolled with a mission server yet.
+    #[error("the device is not enrolled")]
+    NotEnrolled,
+    /// The server does not know the device's token (or the enrolment code was refused):
+    /// enrol again.
+    #[error("the server refused the device's credentials")]
+    Unauthorized,
+    /// The device was revoked by the mission: its local data has been wiped and this store
+    /// can no longer be used.
+    #[error("the device was revoked; its data was wiped")]
+    Revoked,
+    /// The network failed (no connection, timeout, TLS). Nothing was lost; sync again later.
+    #[error("{0}")]
+    Transport(#[from] crate::sync::TransportError),
+    /// The server refused or failed a request, with its stable problem type.
+    #[error("the server answered {status} ({problem})")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The problem type (`/problems/...`), or empty when the server sent none.
+        problem: String,
+    },
+    /// The server's answer does not follow the sync protocol.
+    #[error("unexpected answer from the server: {what}")]
+    Protocol {
+        /// What was wrong.
+        what: &'static str,
+    },
 }
 
 impl From<rusqlite::Error> for Error {

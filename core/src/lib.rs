@@ -9,6 +9,7 @@ pub mod error;
 pub mod key;
 pub mod progress;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};
 pub use key::DatabaseKey;
@@ -17,3 +18,7 @@ pub use store::history::HistoryEntry;
 pub use store::outbox::{Entity, OutboxEntry};
 pub use store::sessions::{BadgeCounts, Page, SessionFilter, SessionRecord, SessionSummary};
 pub use store::{Store, StoreOptions, StoreSettings};
+pub use sync::{
+    Enrolment, HttpRequest, HttpResponse, HttpsTransport, Method, SyncReport, SyncState, Transport,
+    TransportError,
+};

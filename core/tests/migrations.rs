@@ -57,6 +57,13 @@ fn database_at_every_earlier_version_migrates_to_the_fresh_schema_with_its_data(
                     [fieldconsult_model::TeamId::new().to_string()],
                 )
                 .unwrap();
+                // A change waiting to be pushed: V3's sync state must show it pending.
+                conn.execute(
+                    "INSERT INTO outbox (entity, entity_id, urgent, changes)
+                     VALUES ('visit', 'v-kept', 0, 2)",
+                    [],
+                )
+                .unwrap();
             }
         }
         let store = Store::open(&path, &key(7)).unwrap();
@@ -65,8 +72,23 @@ fn database_at_every_earlier_version_migrates_to_the_fresh_schema_with_its_data(
             let teams = store.teams().unwrap();
             assert_eq!(teams.len(), 1, "data of v{version} survives");
             assert_eq!(teams[0].name, "Team kept");
+            assert_eq!(
+                store.pending_count().unwrap(),
+                1,
+                "outbox of v{version} survives"
+            );
         }
         drop(store);
+        if version >= 1 {
+            let state: String = common::raw_connection(&path)
+                .query_row(
+                    "SELECT state FROM sync_state WHERE entity = 'visit' AND entity_id = 'v-kept'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(state, "pending", "queued change of v{version} is pending");
+        }
         assert_eq!(
             schema_of(&path),
             expected,

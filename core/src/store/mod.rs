@@ -15,9 +15,11 @@ pub mod retention;
 pub mod reviews;
 pub mod schema;
 pub mod sessions;
+pub(crate) mod sync;
 pub mod visits;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -56,9 +58,12 @@ pub struct StoreSettings {
 
 /// The encrypted device store. `Send + Sync`: share it across threads behind an `Arc`.
 pub struct Store {
-    conn: Mutex<Connection>,
+    /// `None` once the store closed itself (a revoked device wipes its data).
+    conn: Mutex<Option<Connection>>,
     path: PathBuf,
     options: StoreOptions,
+    /// Set while a sync or an enrolment runs: a second one is refused with `Busy`.
+    pub(crate) syncing: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -95,9 +100,10 @@ impl Store {
         configure(&conn)?;
         migrate(&mut conn)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Some(conn)),
             path,
             options,
+            syncing: AtomicBool::new(false),
         })
     }
 
@@ -108,7 +114,8 @@ impl Store {
 
     /// Re-encrypts the database in place with `new_key`. The old key stops working.
     pub fn change_key(&self, new_key: &DatabaseKey) -> Result<()> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let conn = open_conn(&mut guard)?;
         // Rekeying rewrites every page; do it in rollback-journal mode so that no page
         // encrypted with the old key is left behind in the WAL.
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -122,13 +129,19 @@ impl Store {
     /// Closes the store and deletes the database with its `-wal`, `-shm` and `-journal`
     /// files.
     pub fn wipe(self) -> Result<()> {
-        let Store { conn, path, .. } = self;
-        let conn = conn
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Close errors only mean the connection is already unusable; the files go anyway.
-        drop(conn.close());
-        Self::delete_files(&path)
+        self.close_and_delete()
+    }
+
+    /// Closes the connection and deletes the files, leaving a store on which every call
+    /// fails with [`Error::Revoked`] (a revoked device wipes its data while the app may
+    /// still hold the store).
+    pub(crate) fn close_and_delete(&self) -> Result<()> {
+        let conn = self.lock().take();
+        if let Some(conn) = conn {
+            // Close errors only mean the connection is already unusable; the files go anyway.
+            drop(conn.close());
+        }
+        Self::delete_files(&self.path)
     }
 
     /// Deletes the database at `path` with its companion files, without opening it (for a
@@ -157,7 +170,8 @@ impl Store {
 
     /// Runs `f` in one immediate write transaction: all of it is stored, or none.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut guard = self.lock();
+        let conn = open_conn(&mut guard)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -166,7 +180,8 @@ impl Store {
 
     /// Runs `f` in one read transaction, so that it sees one consistent state.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut guard = self.lock();
+        let conn = open_conn(&mut guard)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = f(&tx)?;
         tx.finish()?;
@@ -176,7 +191,8 @@ impl Store {
     /// The security and durability settings in force on the connection, for diagnostics and
     /// for tests that hold the store to them.
     pub fn settings(&self) -> Result<StoreSettings> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let conn = open_conn(&mut guard)?;
         let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0));
         let int = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
         Ok(StoreSettings {
@@ -192,8 +208,8 @@ impl Store {
 
     /// Copies the WAL into the database and truncates it.
     pub fn checkpoint(&self) -> Result<()> {
-        self.lock()
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let mut guard = self.lock();
+        open_conn(&mut guard)?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -201,13 +217,18 @@ impl Store {
         &self.options
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
         // A panic while holding the lock rolled its transaction back (Transaction's Drop), so
         // the connection is still consistent: carry on rather than poison every later call.
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The connection behind a lock, or [`Error::Revoked`] once the store closed itself.
+fn open_conn<'a>(guard: &'a mut MutexGuard<'_, Option<Connection>>) -> Result<&'a mut Connection> {
+    guard.as_mut().ok_or(Error::Revoked)
 }
 
 /// The current time and the validation context at it.

@@ -37,7 +37,7 @@ impl Entity {
         }
     }
 
-    fn from_code(code: &str) -> Option<Self> {
+    pub(crate) fn from_code(code: &str) -> Option<Self> {
         [
             Entity::Community,
             Entity::Visit,
@@ -73,6 +73,12 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entity: Entity, id: &str, urgent: bo
          SET changes = changes + 1, urgent = max(urgent, excluded.urgent)",
     )?
     .execute(named_params! {":entity": entity.code(), ":id": id, ":urgent": urgent})?;
+    // A new edit clears a conflict or an error: the author has acted on it.
+    tx.prepare_cached(
+        "INSERT INTO sync_state (entity, entity_id, state) VALUES (:entity, :id, 'pending')
+         ON CONFLICT (entity, entity_id) DO UPDATE SET state = 'pending', reason = NULL",
+    )?
+    .execute(named_params! {":entity": entity.code(), ":id": id})?;
     Ok(())
 }
 
@@ -133,24 +139,42 @@ impl Store {
     /// [`Store::pending_changes`]. A record changed again since it was read stays queued.
     pub fn acknowledge(&self, entries: &[OutboxEntry]) -> Result<()> {
         self.write(|tx| {
-            let mut dec = tx.prepare_cached(
-                "UPDATE outbox SET changes = changes - :captured
-                 WHERE entity = :entity AND entity_id = :id AND changes > :captured",
-            )?;
-            let mut del = tx.prepare_cached(
-                "DELETE FROM outbox
-                 WHERE entity = :entity AND entity_id = :id AND changes <= :captured",
-            )?;
             for e in entries {
-                let params = named_params! {
-                    ":entity": e.entity.code(), ":id": e.id, ":captured": e.changes,
-                };
-                // Delete first: decrementing first would bring a re-edited row down to the
-                // captured count and delete it with its unsent edit.
-                del.execute(params)?;
-                dec.execute(params)?;
+                let still_pending = acknowledge_in(tx, e)?;
+                super::sync::set_state(
+                    tx,
+                    e.entity,
+                    &e.id,
+                    if still_pending {
+                        super::sync::SyncState::Pending
+                    } else {
+                        super::sync::SyncState::Synced
+                    },
+                    None,
+                )?;
             }
             Ok(())
         })
     }
+}
+
+/// Subtracts the changes captured in `e` from its outbox row, deleting the row when nothing
+/// is left; returns whether the record still has unacknowledged changes.
+pub(crate) fn acknowledge_in(tx: &Transaction<'_>, e: &OutboxEntry) -> Result<bool> {
+    let params = named_params! {
+        ":entity": e.entity.code(), ":id": e.id, ":captured": e.changes,
+    };
+    // Delete first: decrementing first would bring a re-edited row down to the captured
+    // count and delete it with its unsent edit.
+    tx.prepare_cached(
+        "DELETE FROM outbox
+         WHERE entity = :entity AND entity_id = :id AND changes <= :captured",
+    )?
+    .execute(params)?;
+    tx.prepare_cached(
+        "UPDATE outbox SET changes = changes - :captured
+         WHERE entity = :entity AND entity_id = :id AND changes > :captured",
+    )?
+    .execute(params)?;
+    is_pending(tx, e.entity, &e.id)
 }

@@ -2,16 +2,15 @@
 //! so a lost phone carries as little as possible.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::named_params;
+use rusqlite::{Transaction, named_params};
 
 use super::Store;
 use crate::error::Result;
 
-/// Selects the sessions to purge into `temp.purge`: accepted before the cutoff, with nothing of
-/// theirs left to push; and tombstones the server has acknowledged.
+/// Sessions to purge: accepted before the cutoff with nothing of theirs left to push, and
+/// tombstones the server has acknowledged. With each, its visit.
 const SELECT_PURGE: &str = "
-INSERT INTO temp.purge (id)
-SELECT s.id FROM sessions s
+SELECT s.id, s.visit_id FROM sessions s
 WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity_id = s.id)
   AND (s.deleted = 1 OR (
       s.status = 'accepted' AND s.status_changed_ms < :cutoff
@@ -20,23 +19,31 @@ WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity
       AND NOT EXISTS (SELECT 1 FROM addenda a JOIN outbox o
                       ON o.entity = 'addendum' AND o.entity_id = a.id WHERE a.session_id = s.id)))";
 
-/// Deletes the selected sessions with everything hanging off them, then the visits they
-/// leave empty (unless those still wait to be pushed).
-const DELETE_PURGED: &str = "
-INSERT INTO temp.purge_visits (id)
-    SELECT DISTINCT visit_id FROM sessions WHERE id IN (SELECT id FROM temp.purge);
-DELETE FROM history WHERE entity_id IN (SELECT id FROM temp.purge)
-    OR entity_id IN (SELECT id FROM reviews WHERE session_id IN (SELECT id FROM temp.purge))
-    OR entity_id IN (SELECT id FROM addenda WHERE session_id IN (SELECT id FROM temp.purge));
-DELETE FROM reviews WHERE session_id IN (SELECT id FROM temp.purge);
-DELETE FROM addenda WHERE session_id IN (SELECT id FROM temp.purge);
-DELETE FROM sessions WHERE id IN (SELECT id FROM temp.purge);
-DELETE FROM temp.purge_visits WHERE id IN (SELECT visit_id FROM sessions)
-    OR id IN (SELECT entity_id FROM outbox WHERE entity = 'visit');
-DELETE FROM history WHERE entity_id IN (SELECT id FROM temp.purge_visits);
-DELETE FROM visits WHERE id IN (SELECT id FROM temp.purge_visits);
-DELETE FROM temp.purge;
-DELETE FROM temp.purge_visits;";
+/// Deletes one session with its reviews, addenda, their history and sync bookkeeping.
+const DELETE_SESSION: &[&str] = &[
+    "DELETE FROM history WHERE entity_id = :id
+        OR entity_id IN (SELECT id FROM reviews WHERE session_id = :id)
+        OR entity_id IN (SELECT id FROM addenda WHERE session_id = :id)",
+    "DELETE FROM sync_state WHERE (entity = 'session' AND entity_id = :id)
+        OR (entity = 'review' AND entity_id IN (SELECT id FROM reviews WHERE session_id = :id))
+        OR (entity = 'addendum' AND entity_id IN (SELECT id FROM addenda WHERE session_id = :id))",
+    "DELETE FROM reviews WHERE session_id = :id",
+    "DELETE FROM addenda WHERE session_id = :id",
+    "DELETE FROM sessions WHERE id = :id",
+];
+
+/// Deletes a visit left without sessions, unless it still waits to be pushed.
+const DELETE_EMPTY_VISIT: &[&str] = &[
+    "DELETE FROM history WHERE entity_id = :id
+        AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
+        AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
+    "DELETE FROM sync_state WHERE entity = 'visit' AND entity_id = :id
+        AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
+        AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
+    "DELETE FROM visits WHERE id = :id
+        AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
+        AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
+];
 
 impl Store {
     /// Deletes sessions accepted more than `days` ago that have nothing left to push (nor
@@ -50,18 +57,33 @@ impl Store {
     pub fn purge_retention_at(&self, days: u32, now: DateTime<Utc>) -> Result<u64> {
         let cutoff = (now - Duration::days(i64::from(days))).timestamp_millis();
         let purged = self.write(|tx| {
-            tx.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS purge (id TEXT PRIMARY KEY) STRICT;
-                 CREATE TEMP TABLE IF NOT EXISTS purge_visits (id TEXT PRIMARY KEY) STRICT;",
-            )?;
-            let purged = tx
+            // Ids only, no temporary tables: SQLCipher would key a temp database for them.
+            let doomed: Vec<(String, String)> = tx
                 .prepare_cached(SELECT_PURGE)?
-                .execute(named_params! {":cutoff": cutoff})?;
-            tx.execute_batch(DELETE_PURGED)?;
-            Ok(u64::try_from(purged).unwrap_or(u64::MAX))
+                .query_map(named_params! {":cutoff": cutoff}, |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            for (session, _) in &doomed {
+                run_all(tx, DELETE_SESSION, session)?;
+            }
+            let mut visits: Vec<&String> = doomed.iter().map(|(_, v)| v).collect();
+            visits.sort();
+            visits.dedup();
+            for visit in visits {
+                run_all(tx, DELETE_EMPTY_VISIT, visit)?;
+            }
+            Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
         })?;
         // secure_delete zeroed the freed pages; checkpoint so the WAL keeps no copy of them.
         self.checkpoint()?;
         Ok(purged)
     }
+}
+
+fn run_all(tx: &Transaction<'_>, statements: &[&str], id: &str) -> Result<()> {
+    for sql in statements {
+        tx.prepare_cached(sql)?.execute(named_params! {":id": id})?;
+    }
+    Ok(())
 }

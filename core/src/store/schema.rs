@@ -128,8 +128,49 @@ const V2: &str = "
 CREATE INDEX sessions_by_team_status ON sessions(team_id, status, started_ms, id);
 ";
 
+/// Migration 3: sync bookkeeping.
+///
+/// - `sync_state`: per syncable record, its visible sync state (the app shows and filters on
+///   it), a stable reason code for `error`, and the hash of the server's last acknowledged
+///   version (the base of the next push). A record without a row is `synced` (or was never
+///   pushed and has nothing to push). Every outbox write sets the row back to `pending`.
+/// - `sync_meta`: the one enrolment (device id, bearer token, role as JSON, server address)
+///   and the pull cursor.
+/// - `sync_parked`: pulled records whose parent (a visit's team or community, a session's
+///   visit, a review's session) has not arrived yet; retried after every pulled page.
+const V3: &str = "
+CREATE TABLE sync_state (
+    entity TEXT NOT NULL CHECK (entity IN ('community', 'visit', 'session', 'review', 'addendum')),
+    entity_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'synced', 'error', 'conflict')),
+    reason TEXT CHECK ((state = 'error') = (reason IS NOT NULL)),
+    server_hash TEXT,
+    PRIMARY KEY (entity, entity_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sync_state_by_state ON sync_state(state, entity);
+INSERT INTO sync_state (entity, entity_id, state) SELECT entity, entity_id, 'pending' FROM outbox;
+
+CREATE TABLE sync_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url TEXT,
+    device_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    role TEXT NOT NULL,
+    pull_cursor INTEGER NOT NULL DEFAULT 0 CHECK (pull_cursor >= 0)
+) STRICT;
+
+CREATE TABLE sync_parked (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (kind, record_id)
+) STRICT;
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

@@ -9,6 +9,7 @@ use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
 use super::reviews::{addenda_in, reviews_in};
+use super::sync::{SESSION_STATE_SQL, SyncState, state_of};
 use super::visits::{unknown, visit_in};
 use super::{Store, now};
 use crate::error::{Error, Result};
@@ -34,6 +35,10 @@ pub struct SessionRecord {
     pub addenda: Vec<Addendum>,
     /// Whether local changes still wait to be pushed.
     pub sync_pending: bool,
+    /// Where the session stands with the server.
+    pub sync_state: SyncState,
+    /// Stable reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+    pub sync_error: Option<String>,
 }
 
 /// What a list shows of a session, read from indexed columns without decoding its body.
@@ -61,6 +66,10 @@ pub struct SessionSummary {
     pub revision: i64,
     /// Whether local changes still wait to be pushed.
     pub sync_pending: bool,
+    /// Where the session stands with the server.
+    pub sync_state: SyncState,
+    /// Stable reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+    pub sync_error: Option<String>,
 }
 
 /// Which sessions a list shows. Empty fields do not filter.
@@ -82,6 +91,8 @@ pub struct SessionFilter {
     pub started_before: Option<DateTime<Utc>>,
     /// Only those with an urgent concern.
     pub urgent_only: bool,
+    /// Only those in this sync state.
+    pub sync_state: Option<SyncState>,
 }
 
 /// One page of a list, newest first.
@@ -265,7 +276,12 @@ impl Store {
             let updated_ms: i64 = tx
                 .prepare_cached("SELECT updated_ms FROM sessions WHERE id = :id")?
                 .query_row(named_params! {":id": id_s}, |r| r.get(0))?;
+            let (sync_state, sync_error) = state_of(tx, Entity::Session, &id_s)?
+                .map(|r| (r.state, r.reason))
+                .unwrap_or((SyncState::Synced, None));
             Ok(SessionRecord {
+                sync_state,
+                sync_error,
                 session,
                 revision,
                 updated_at: DateTime::from_timestamp_millis(updated_ms).unwrap_or_default(),
@@ -299,7 +315,10 @@ impl Store {
         let select = format!(
             "SELECT s.id, s.visit_id, s.team_id, s.community_id, s.grp, s.status, s.started_ms,
                     s.started_offset_s, s.participants, s.has_urgent, s.revision,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity_id = s.id)
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity_id = s.id),
+                    {SESSION_STATE_SQL},
+                    (SELECT ss.reason FROM sync_state ss
+                     WHERE ss.entity = 'session' AND ss.entity_id = s.id)
              FROM sessions s WHERE {sql}"
         );
         self.read(|tx| {
@@ -563,6 +582,8 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<SessionSummary> {
         has_urgent_concern: r.get(9)?,
         revision: r.get(10)?,
         sync_pending: r.get(11)?,
+        sync_state: SyncState::from_code(&r.get::<_, String>(12)?).ok_or_else(corrupt)?,
+        sync_error: r.get(13)?,
     })
 }
 
@@ -631,6 +652,12 @@ fn filter_sql(f: &SessionFilter) -> (String, Vec<(&'static str, Param)>) {
     }
     if f.urgent_only {
         sql.push_str(" AND s.has_urgent = 1");
+    }
+    if let Some(state) = f.sync_state {
+        sql.push_str(" AND ");
+        sql.push_str(SESSION_STATE_SQL);
+        sql.push_str(" = :sync_state");
+        params.push((":sync_state", Param::Text(state.code().to_owned())));
     }
     (sql, params)
 }

@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -4174,6 +4190,10 @@ public struct SessionFilter: Equatable, Hashable {
      * Only sessions with an urgent concern.
      */
     public var urgentOnly: Bool
+    /**
+     * Only sessions in this sync state.
+     */
+    public var syncState: SyncState?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4201,7 +4221,10 @@ public struct SessionFilter: Equatable, Hashable {
          */startedBefore: String? = nil, 
         /**
          * Only sessions with an urgent concern.
-         */urgentOnly: Bool = false) {
+         */urgentOnly: Bool = false, 
+        /**
+         * Only sessions in this sync state.
+         */syncState: SyncState? = nil) {
         self.teamId = teamId
         self.communityId = communityId
         self.visitId = visitId
@@ -4210,6 +4233,7 @@ public struct SessionFilter: Equatable, Hashable {
         self.startedFrom = startedFrom
         self.startedBefore = startedBefore
         self.urgentOnly = urgentOnly
+        self.syncState = syncState
     }
 
     
@@ -4235,7 +4259,8 @@ public struct FfiConverterTypeSessionFilter: FfiConverterRustBuffer {
                 status: FfiConverterOptionTypeStatus.read(from: &buf), 
                 startedFrom: FfiConverterOptionString.read(from: &buf), 
                 startedBefore: FfiConverterOptionString.read(from: &buf), 
-                urgentOnly: FfiConverterBool.read(from: &buf)
+                urgentOnly: FfiConverterBool.read(from: &buf), 
+                syncState: FfiConverterOptionTypeSyncState.read(from: &buf)
         )
     }
 
@@ -4248,6 +4273,7 @@ public struct FfiConverterTypeSessionFilter: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.startedFrom, into: &buf)
         FfiConverterOptionString.write(value.startedBefore, into: &buf)
         FfiConverterBool.write(value.urgentOnly, into: &buf)
+        FfiConverterOptionTypeSyncState.write(value.syncState, into: &buf)
     }
 }
 
@@ -4364,6 +4390,14 @@ public struct SessionRecord: Equatable, Hashable {
      * Local changes wait to be pushed.
      */
     public var syncPending: Bool
+    /**
+     * Whether it reached the server.
+     */
+    public var syncState: SyncState
+    /**
+     * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+     */
+    public var syncError: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4385,13 +4419,21 @@ public struct SessionRecord: Equatable, Hashable {
          */addenda: [Addendum], 
         /**
          * Local changes wait to be pushed.
-         */syncPending: Bool) {
+         */syncPending: Bool, 
+        /**
+         * Whether it reached the server.
+         */syncState: SyncState, 
+        /**
+         * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+         */syncError: String?) {
         self.session = session
         self.revision = revision
         self.updatedAt = updatedAt
         self.reviews = reviews
         self.addenda = addenda
         self.syncPending = syncPending
+        self.syncState = syncState
+        self.syncError = syncError
     }
 
     
@@ -4415,7 +4457,9 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
                 updatedAt: FfiConverterString.read(from: &buf), 
                 reviews: FfiConverterSequenceTypeReview.read(from: &buf), 
                 addenda: FfiConverterSequenceTypeAddendum.read(from: &buf), 
-                syncPending: FfiConverterBool.read(from: &buf)
+                syncPending: FfiConverterBool.read(from: &buf), 
+                syncState: FfiConverterTypeSyncState.read(from: &buf), 
+                syncError: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -4426,6 +4470,8 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
         FfiConverterSequenceTypeReview.write(value.reviews, into: &buf)
         FfiConverterSequenceTypeAddendum.write(value.addenda, into: &buf)
         FfiConverterBool.write(value.syncPending, into: &buf)
+        FfiConverterTypeSyncState.write(value.syncState, into: &buf)
+        FfiConverterOptionString.write(value.syncError, into: &buf)
     }
 }
 
@@ -4493,6 +4539,14 @@ public struct SessionSummary: Equatable, Hashable {
      * Local changes wait to be pushed.
      */
     public var syncPending: Bool
+    /**
+     * Whether it reached the server.
+     */
+    public var syncState: SyncState
+    /**
+     * Reason code when `sync_state` is `Error`.
+     */
+    public var syncError: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4529,7 +4583,13 @@ public struct SessionSummary: Equatable, Hashable {
          */revision: Int64, 
         /**
          * Local changes wait to be pushed.
-         */syncPending: Bool) {
+         */syncPending: Bool, 
+        /**
+         * Whether it reached the server.
+         */syncState: SyncState, 
+        /**
+         * Reason code when `sync_state` is `Error`.
+         */syncError: String?) {
         self.id = id
         self.visitId = visitId
         self.teamId = teamId
@@ -4541,6 +4601,8 @@ public struct SessionSummary: Equatable, Hashable {
         self.hasUrgentConcern = hasUrgentConcern
         self.revision = revision
         self.syncPending = syncPending
+        self.syncState = syncState
+        self.syncError = syncError
     }
 
     
@@ -4569,7 +4631,9 @@ public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
                 participants: FfiConverterUInt64.read(from: &buf), 
                 hasUrgentConcern: FfiConverterBool.read(from: &buf), 
                 revision: FfiConverterInt64.read(from: &buf), 
-                syncPending: FfiConverterBool.read(from: &buf)
+                syncPending: FfiConverterBool.read(from: &buf), 
+                syncState: FfiConverterTypeSyncState.read(from: &buf), 
+                syncError: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -4585,6 +4649,8 @@ public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
         FfiConverterBool.write(value.hasUrgentConcern, into: &buf)
         FfiConverterInt64.write(value.revision, into: &buf)
         FfiConverterBool.write(value.syncPending, into: &buf)
+        FfiConverterTypeSyncState.write(value.syncState, into: &buf)
+        FfiConverterOptionString.write(value.syncError, into: &buf)
     }
 }
 
@@ -5452,7 +5518,42 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
      */
     case Cancelled
     /**
-     * The store failed (I/O, corruption, SQLite).
+     * A sync is already running on this store.
+     */
+    case Busy
+    /**
+     * The device has not enrolled with a mission server.
+     */
+    case NotEnrolled
+    /**
+     * The server refused the device's credentials or the enrolment code: enrol again.
+     */
+    case Unauthorized
+    /**
+     * The mission revoked the device: its data was wiped and the store is unusable.
+     */
+    case Revoked
+    /**
+     * The network failed; nothing was lost: sync again later.
+     */
+    case Network(
+        /**
+         * What failed (no user data).
+         */reason: String
+    )
+    /**
+     * The server refused or failed a request.
+     */
+    case Server(
+        /**
+         * HTTP status.
+         */status: UInt16, 
+        /**
+         * Stable problem type (`/problems/...`).
+         */problem: String
+    )
+    /**
+     * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
     case Storage(
         /**
@@ -5523,10 +5624,21 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 10: return .InvalidCursor
         case 11: return .DiskFull
         case 12: return .Cancelled
-        case 13: return .Storage(
+        case 13: return .Busy
+        case 14: return .NotEnrolled
+        case 15: return .Unauthorized
+        case 16: return .Revoked
+        case 17: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 18: return .Server(
+            status: try FfiConverterUInt16.read(from: &buf), 
+            problem: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5598,13 +5710,40 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(12))
         
         
-        case let .Storage(reason):
+        case .Busy:
             writeInt(&buf, Int32(13))
+        
+        
+        case .NotEnrolled:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .Unauthorized:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .Revoked:
+            writeInt(&buf, Int32(16))
+        
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Server(status,problem):
+            writeInt(&buf, Int32(18))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(problem, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6605,6 +6744,96 @@ public func FfiConverterTypeStatus_lower(_ value: Status) -> RustBuffer {
 
 
 /**
+ * Whether a record reached the server.
+ */
+
+public enum SyncState: Equatable, Hashable {
+    
+    case pending
+    case sent
+    case synced
+    case error
+    case conflict
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .sent
+        
+        case 3: return .synced
+        
+        case 4: return .error
+        
+        case 5: return .conflict
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .synced:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .error:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncState {
+    return try FfiConverterTypeSyncState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
+    return FfiConverterTypeSyncState.lower(value)
+}
+
+
+
+/**
  * How a checklist topic went.
  */
 
@@ -6966,6 +7195,30 @@ fileprivate struct FfiConverterOptionTypeStatus: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncState.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -1377,6 +1377,33 @@ public object FfiConverterUByte: FfiConverter<UByte, Byte> {
 /**
  * @suppress
  */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -4998,6 +5025,11 @@ data class SessionFilter (
      * Only sessions with an urgent concern.
      */
     var `urgentOnly`: kotlin.Boolean = false 
+    , 
+    /**
+     * Only sessions in this sync state.
+     */
+    var `syncState`: SyncState? = null 
     
 ){
     
@@ -5022,6 +5054,7 @@ public object FfiConverterTypeSessionFilter: FfiConverterRustBuffer<SessionFilte
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTypeSyncState.read(buf),
         )
     }
 
@@ -5033,7 +5066,8 @@ public object FfiConverterTypeSessionFilter: FfiConverterRustBuffer<SessionFilte
             FfiConverterOptionalTypeStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`startedFrom`) +
             FfiConverterOptionalString.allocationSize(value.`startedBefore`) +
-            FfiConverterBoolean.allocationSize(value.`urgentOnly`)
+            FfiConverterBoolean.allocationSize(value.`urgentOnly`) +
+            FfiConverterOptionalTypeSyncState.allocationSize(value.`syncState`)
     )
 
     override fun write(value: SessionFilter, buf: ByteBuffer) {
@@ -5045,6 +5079,7 @@ public object FfiConverterTypeSessionFilter: FfiConverterRustBuffer<SessionFilte
             FfiConverterOptionalString.write(value.`startedFrom`, buf)
             FfiConverterOptionalString.write(value.`startedBefore`, buf)
             FfiConverterBoolean.write(value.`urgentOnly`, buf)
+            FfiConverterOptionalTypeSyncState.write(value.`syncState`, buf)
     }
 }
 
@@ -5130,6 +5165,16 @@ data class SessionRecord (
      * Local changes wait to be pushed.
      */
     var `syncPending`: kotlin.Boolean
+    , 
+    /**
+     * Whether it reached the server.
+     */
+    var `syncState`: SyncState
+    , 
+    /**
+     * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
+     */
+    var `syncError`: kotlin.String?
     
 ){
     
@@ -5152,6 +5197,8 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterSequenceTypeReview.read(buf),
             FfiConverterSequenceTypeAddendum.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterTypeSyncState.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5161,7 +5208,9 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterString.allocationSize(value.`updatedAt`) +
             FfiConverterSequenceTypeReview.allocationSize(value.`reviews`) +
             FfiConverterSequenceTypeAddendum.allocationSize(value.`addenda`) +
-            FfiConverterBoolean.allocationSize(value.`syncPending`)
+            FfiConverterBoolean.allocationSize(value.`syncPending`) +
+            FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
+            FfiConverterOptionalString.allocationSize(value.`syncError`)
     )
 
     override fun write(value: SessionRecord, buf: ByteBuffer) {
@@ -5171,6 +5220,8 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterSequenceTypeReview.write(value.`reviews`, buf)
             FfiConverterSequenceTypeAddendum.write(value.`addenda`, buf)
             FfiConverterBoolean.write(value.`syncPending`, buf)
+            FfiConverterTypeSyncState.write(value.`syncState`, buf)
+            FfiConverterOptionalString.write(value.`syncError`, buf)
     }
 }
 
@@ -5234,6 +5285,16 @@ data class SessionSummary (
      * Local changes wait to be pushed.
      */
     var `syncPending`: kotlin.Boolean
+    , 
+    /**
+     * Whether it reached the server.
+     */
+    var `syncState`: SyncState
+    , 
+    /**
+     * Reason code when `sync_state` is `Error`.
+     */
+    var `syncError`: kotlin.String?
     
 ){
     
@@ -5261,6 +5322,8 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterBoolean.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterTypeSyncState.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5275,7 +5338,9 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterULong.allocationSize(value.`participants`) +
             FfiConverterBoolean.allocationSize(value.`hasUrgentConcern`) +
             FfiConverterLong.allocationSize(value.`revision`) +
-            FfiConverterBoolean.allocationSize(value.`syncPending`)
+            FfiConverterBoolean.allocationSize(value.`syncPending`) +
+            FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
+            FfiConverterOptionalString.allocationSize(value.`syncError`)
     )
 
     override fun write(value: SessionSummary, buf: ByteBuffer) {
@@ -5290,6 +5355,8 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterBoolean.write(value.`hasUrgentConcern`, buf)
             FfiConverterLong.write(value.`revision`, buf)
             FfiConverterBoolean.write(value.`syncPending`, buf)
+            FfiConverterTypeSyncState.write(value.`syncState`, buf)
+            FfiConverterOptionalString.write(value.`syncError`, buf)
     }
 }
 
@@ -5864,7 +5931,76 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
-     * The store failed (I/O, corruption, SQLite).
+     * A sync is already running on this store.
+     */
+    class Busy(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The device has not enrolled with a mission server.
+     */
+    class NotEnrolled(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The server refused the device's credentials or the enrolment code: enrol again.
+     */
+    class Unauthorized(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The mission revoked the device: its data was wiped and the store is unusable.
+     */
+    class Revoked(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The network failed; nothing was lost: sync again later.
+     */
+    class Network(
+        
+        /**
+         * What failed (no user data).
+         */
+        val `reason`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The server refused or failed a request.
+     */
+    class Server(
+        
+        /**
+         * HTTP status.
+         */
+        val `status`: kotlin.UShort, 
+        
+        /**
+         * Stable problem type (`/problems/...`).
+         */
+        val `problem`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "status=${ `status` }, problem=${ `problem` }"
+    }
+    
+    /**
+     * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
     class Storage(
         
@@ -5937,10 +6073,21 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             10 -> FieldConsultException.InvalidCursor()
             11 -> FieldConsultException.DiskFull()
             12 -> FieldConsultException.Cancelled()
-            13 -> FieldConsultException.Storage(
+            13 -> FieldConsultException.Busy()
+            14 -> FieldConsultException.NotEnrolled()
+            15 -> FieldConsultException.Unauthorized()
+            16 -> FieldConsultException.Revoked()
+            17 -> FieldConsultException.Network(
                 FfiConverterString.read(buf),
                 )
-            14 -> FieldConsultException.Internal(
+            18 -> FieldConsultException.Server(
+                FfiConverterUShort.read(buf),
+                FfiConverterString.read(buf),
+                )
+            19 -> FieldConsultException.Storage(
+                FfiConverterString.read(buf),
+                )
+            20 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -6005,6 +6152,33 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             is FieldConsultException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is FieldConsultException.Busy -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.Unauthorized -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.Revoked -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.Network -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is FieldConsultException.Server -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`problem`)
             )
             is FieldConsultException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -6078,13 +6252,40 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 buf.putInt(12)
                 Unit
             }
-            is FieldConsultException.Storage -> {
+            is FieldConsultException.Busy -> {
                 buf.putInt(13)
+                Unit
+            }
+            is FieldConsultException.NotEnrolled -> {
+                buf.putInt(14)
+                Unit
+            }
+            is FieldConsultException.Unauthorized -> {
+                buf.putInt(15)
+                Unit
+            }
+            is FieldConsultException.Revoked -> {
+                buf.putInt(16)
+                Unit
+            }
+            is FieldConsultException.Network -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is FieldConsultException.Server -> {
+                buf.putInt(18)
+                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`problem`, buf)
+                Unit
+            }
+            is FieldConsultException.Storage -> {
+                buf.putInt(19)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(14)
+                buf.putInt(20)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -6651,6 +6852,46 @@ public object FfiConverterTypeStatus: FfiConverterRustBuffer<Status> {
 
 
 /**
+ * Whether a record reached the server.
+ */
+
+enum class SyncState {
+    
+    PENDING,
+    SENT,
+    SYNCED,
+    ERROR,
+    CONFLICT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncState: FfiConverterRustBuffer<SyncState> {
+    override fun read(buf: ByteBuffer) = try {
+        SyncState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyncState) = 4UL
+
+    override fun write(value: SyncState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How a checklist topic went.
  */
 
@@ -7008,6 +7249,38 @@ public object FfiConverterOptionalTypeStatus: FfiConverterRustBuffer<Status?> {
         } else {
             buf.put(1)
             FfiConverterTypeStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSyncState: FfiConverterRustBuffer<SyncState?> {
+    override fun read(buf: ByteBuffer): SyncState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncState.read(buf)
+    }
+
+    override fun allocationSize(value: SyncState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncState.write(value, buf)
         }
     }
 }

@@ -1,0 +1,242 @@
+//! Push: the outbox, urgent first, in batches bounded by [`MAX_BATCH_RECORDS`] and
+//! [`MAX_BATCH_BYTES`] of uncompressed JSON, each record built from what is stored now.
+
+use std::collections::HashMap;
+
+use rusqlite::Transaction;
+
+use super::{SyncReport, call, checkpoint};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::store::Store;
+use crate::store::outbox::{OutboxEntry, acknowledge_in};
+use crate::store::sync::{
+    Credentials, HASH_MISMATCH, SyncState, TOO_LARGE, load_record, queued_after, reset_sent,
+    set_server_hash, set_state, state_of,
+};
+use fieldconsult_model::wire::{
+    AckOutcome, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, PushChange, PushResponse,
+};
+
+/// `{"changes":[` and `]}` around the comma-separated changes: exactly what serde_json
+/// writes for a `PushRequest`.
+const HEAD: &[u8] = b"{\"changes\":[";
+const TAIL: &[u8] = b"]}";
+
+/// One record in a batch: its outbox entry as captured, and the hash of what was sent.
+struct Sent {
+    entry: OutboxEntry,
+    kind: &'static str,
+    hash: String,
+}
+
+/// A batch ready to send; `body` is the uncompressed `PushRequest` JSON.
+struct Batch {
+    items: Vec<Sent>,
+    body: Vec<u8>,
+    /// Whether the outbox has nothing after this batch.
+    last: bool,
+}
+
+/// Pushes every pushable outbox record. Returns how many were sent.
+pub(super) fn push(
+    store: &Store,
+    transport: &dyn super::Transport,
+    creds: &Credentials,
+    progress: &dyn Progress,
+    report: &mut SyncReport,
+) -> Result<u64> {
+    // Records left `sent` by an interrupted sync were never acknowledged.
+    store.write(reset_sent)?;
+    let total = u64::from(store.pending_count()?);
+    let mut after = None;
+    let mut done = 0;
+    checkpoint(progress, 0, total)?;
+    loop {
+        let batch = store.write(|tx| next_batch(tx, &mut after))?;
+        if !batch.items.is_empty() {
+            done += batch.items.len() as u64;
+            report.pushed += batch.items.len() as u64;
+            let answer: Result<PushResponse> = call(
+                transport,
+                report,
+                super::Method::Post,
+                "/v1/push".to_owned(),
+                Some(creds),
+                batch.body,
+            );
+            match answer {
+                Ok(response) => {
+                    store.write(|tx| apply_acks(tx, &batch.items, response, report))?;
+                }
+                Err(e) => {
+                    // Nothing of this batch is known to be stored: back to pending. A store
+                    // that cannot even do that still returns the transport's error.
+                    if !matches!(e, Error::Revoked) {
+                        let _ = store.write(|tx| unsend(tx, &batch.items));
+                    }
+                    return Err(e);
+                }
+            }
+            checkpoint(progress, done, total)?;
+        }
+        if batch.last {
+            return Ok(done);
+        }
+    }
+}
+
+/// Reads the next batch after `after` (advancing it) and marks its records `sent`.
+fn next_batch(tx: &Transaction<'_>, after: &mut Option<(bool, i64)>) -> Result<Batch> {
+    let mut items = Vec::new();
+    let mut body = HEAD.to_vec();
+    loop {
+        let room = MAX_BATCH_RECORDS - items.len();
+        let queued = queued_after(tx, *after, room)?;
+        if queued.is_empty() {
+            return finish(tx, items, body, true);
+        }
+        for q in queued {
+            let Some(record) = load_record(tx, q.entry.entity, &q.entry.id)? else {
+                // Gone from the store (nothing left to push): drop it from the outbox.
+                acknowledge_in(tx, &q.entry)?;
+                *after = Some((q.entry.urgent, q.seq));
+                continue;
+            };
+            let kind = record.kind();
+            let hash = record.hash();
+            let change = PushChange {
+                record,
+                base_hash: q.base_hash,
+            };
+            let json = serde_json::to_vec(&change).map_err(|_| Error::Corrupt {
+                entity: q.entry.entity.code(),
+                id: q.entry.id.clone(),
+            })?;
+            let separator = usize::from(!items.is_empty());
+            if HEAD.len() + json.len() + TAIL.len() > MAX_BATCH_BYTES {
+                // Could never be sent: say so on the record rather than block the outbox.
+                set_state(
+                    tx,
+                    q.entry.entity,
+                    &q.entry.id,
+                    SyncState::Error,
+                    Some(TOO_LARGE),
+                )?;
+                *after = Some((q.entry.urgent, q.seq));
+                continue;
+            }
+            if body.len() + separator + json.len() + TAIL.len() > MAX_BATCH_BYTES {
+                return finish(tx, items, body, false);
+            }
+            if separator == 1 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&json);
+            *after = Some((q.entry.urgent, q.seq));
+            items.push(Sent {
+                entry: q.entry,
+                kind,
+                hash,
+            });
+            if items.len() == MAX_BATCH_RECORDS {
+                return finish(tx, items, body, false);
+            }
+        }
+    }
+}
+
+fn finish(tx: &Transaction<'_>, items: Vec<Sent>, mut body: Vec<u8>, last: bool) -> Result<Batch> {
+    body.extend_from_slice(TAIL);
+    for s in &items {
+        set_state(tx, s.entry.entity, &s.entry.id, SyncState::Sent, None)?;
+    }
+    Ok(Batch { items, body, last })
+}
+
+/// Puts the records of a failed batch back to `pending`.
+fn unsend(tx: &Transaction<'_>, items: &[Sent]) -> Result<()> {
+    for s in items {
+        if still_sent(tx, s)? {
+            set_state(tx, s.entry.entity, &s.entry.id, SyncState::Pending, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the record is as it was sent: not edited since (an edit sets it `pending`).
+fn still_sent(tx: &Transaction<'_>, s: &Sent) -> Result<bool> {
+    Ok(state_of(tx, s.entry.entity, &s.entry.id)?.is_some_and(|r| r.state == SyncState::Sent))
+}
+
+/// Applies the server's acknowledgements of one batch, in one transaction.
+fn apply_acks(
+    tx: &Transaction<'_>,
+    items: &[Sent],
+    response: PushResponse,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let mut acks: HashMap<(String, String), _> = response
+        .acks
+        .into_iter()
+        .map(|a| ((a.kind.clone(), a.id.clone()), a))
+        .collect();
+    for s in items {
+        let (entity, id) = (s.entry.entity, s.entry.id.as_str());
+        let Some(ack) = acks.remove(&(s.kind.to_owned(), s.entry.id.clone())) else {
+            // No word on it: not known to be stored.
+            if still_sent(tx, s)? {
+                set_state(tx, entity, id, SyncState::Pending, None)?;
+            }
+            continue;
+        };
+        match ack.outcome {
+            AckOutcome::Stored | AckOutcome::AlreadyStored if ack.hash == s.hash => {
+                // Exactly what was read for this batch is acknowledged; an edit made since
+                // keeps the record queued.
+                let still_pending = acknowledge_in(tx, &s.entry)?;
+                let state = if still_pending {
+                    SyncState::Pending
+                } else {
+                    SyncState::Synced
+                };
+                set_server_hash(tx, entity, id, state, &ack.hash)?;
+                report.acknowledged += 1;
+            }
+            AckOutcome::Stored | AckOutcome::AlreadyStored => {
+                report.rejected += 1;
+                if still_sent(tx, s)? {
+                    set_state(tx, entity, id, SyncState::Error, Some(HASH_MISMATCH))?;
+                }
+            }
+            AckOutcome::Conflict => {
+                report.conflicts += 1;
+                if still_sent(tx, s)? {
+                    set_state(tx, entity, id, SyncState::Conflict, None)?;
+                }
+            }
+            AckOutcome::Rejected { reason, .. } => {
+                report.rejected += 1;
+                if still_sent(tx, s)? {
+                    let reason = reason_code(&reason);
+                    set_state(tx, entity, id, SyncState::Error, Some(&reason))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The server's reason as a short stable code (never free text).
+fn reason_code(reason: &str) -> String {
+    let code: String = reason
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(64)
+        .collect();
+    if code.is_empty() {
+        "rejected".to_owned()
+    } else {
+        code
+    }
+}
