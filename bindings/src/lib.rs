@@ -16,6 +16,7 @@ mod reference;
 mod reports;
 mod session;
 mod store;
+mod sync;
 
 pub use error::{FieldConsultError, FieldProblem};
 pub use labels::{
@@ -36,6 +37,7 @@ pub use session::{
     Addendum, Concern, Identity, Review, Role, Session, Visit, new_id, new_session_draft,
 };
 pub use store::FieldConsultStore;
+pub use sync::{Enrolment, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
 
 uniffi::setup_scaffolding!();
 

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use fieldconsult_core::{BadgeCounts, DatabaseKey, OutboxEntry, Store, StoreOptions};
+use fieldconsult_core::{BadgeCounts, DatabaseKey, OutboxEntry, Store, StoreOptions, SyncReport};
 use fieldconsult_model::report::GroupBy;
 use fieldconsult_model::{Decision, SessionId, VisitId};
 
@@ -18,6 +18,7 @@ use crate::progress::{Adapter, CancellationToken, ProgressListener};
 use crate::reference::{ChecklistTemplate, Community, ReferralService, Team};
 use crate::reports::{PairedComparison, ParticipationTable};
 use crate::session::{Addendum, Identity, Review, Session, Visit};
+use crate::sync::{self, Enrolment, HttpTransport};
 
 type Result<T> = std::result::Result<T, FieldConsultError>;
 
@@ -380,6 +381,87 @@ impl FieldConsultStore {
                 .into_iter()
                 .map(Into::into)
                 .collect())
+        })
+    }
+
+    /// Enrols this device with the mission server at `server_url` (`https://`) using a
+    /// one-time `code` from a mission admin. A refused code is `Unauthorized`.
+    pub fn enrol(
+        &self,
+        server_url: String,
+        code: String,
+        device_label: String,
+    ) -> Result<Enrolment> {
+        guard(|| {
+            let transport = sync::https(&server_url)?;
+            Ok(self
+                .store()?
+                .enrol(&transport, &code, &device_label)?
+                .into())
+        })
+    }
+
+    /// Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+    pub fn enrol_with(
+        &self,
+        transport: Arc<dyn HttpTransport>,
+        code: String,
+        device_label: String,
+    ) -> Result<Enrolment> {
+        guard(|| {
+            let transport = sync::Foreign(transport);
+            Ok(self
+                .store()?
+                .enrol(&transport, &code, &device_label)?
+                .into())
+        })
+    }
+
+    /// The device's enrolment, if any.
+    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
+        guard(|| Ok(self.store()?.enrolment()?.map(Into::into)))
+    }
+
+    /// Syncs with the server the device enrolled with, over the core's HTTPS transport:
+    /// pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
+    /// after the mission revoked the device (its data is then wiped). Progress goes to
+    /// `listener`; `cancel` stops between batches.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn sync(
+        &self,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<SyncReport> {
+        guard(|| {
+            let store = self.store()?;
+            let url = store
+                .enrolment()?
+                .and_then(|e| e.server_url)
+                .ok_or(FieldConsultError::NotEnrolled)?;
+            let transport = sync::https(&url)?;
+            let progress = Adapter {
+                listener,
+                token: cancel,
+            };
+            Ok(store.sync(&transport, &progress)?)
+        })
+    }
+
+    /// Syncs through the app's own transport.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn sync_with(
+        &self,
+        transport: Arc<dyn HttpTransport>,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<SyncReport> {
+        guard(|| {
+            let transport = sync::Foreign(transport);
+            let progress = Adapter {
+                listener,
+                token: cancel,
+            };
+            Ok(self.store()?.sync(&transport, &progress)?)
         })
     }
 

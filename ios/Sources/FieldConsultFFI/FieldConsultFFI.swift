@@ -865,6 +865,22 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func deleteDraft(actor: Identity, sessionId: String) throws 
     
     /**
+     * Enrols this device with the mission server at `server_url` (`https://`) using a
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     */
+    func enrol(serverUrl: String, code: String, deviceLabel: String) throws  -> Enrolment
+    
+    /**
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     */
+    func enrolWith(transport: HttpTransport, code: String, deviceLabel: String) throws  -> Enrolment
+    
+    /**
+     * The device's enrolment, if any.
+     */
+    func enrolment() throws  -> Enrolment?
+    
+    /**
      * One session with its reviews and addenda.
      */
     func getSession(sessionId: String) throws  -> SessionRecord
@@ -942,6 +958,19 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
      * Submits a complete session for review; every missing field is reported at once.
      */
     func submitSession(actor: Identity, sessionId: String) throws  -> Session
+    
+    /**
+     * Syncs with the server the device enrolled with, over the core's HTTPS transport:
+     * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
+     * after the mission revoked the device (its data is then wiped). Progress goes to
+     * `listener`; `cancel` stops between batches.
+     */
+    func sync(listener: ProgressListener?, cancel: CancellationToken?) throws  -> SyncReport
+    
+    /**
+     * Syncs through the app's own transport.
+     */
+    func syncWith(transport: HttpTransport, listener: ProgressListener?, cancel: CancellationToken?) throws  -> SyncReport
     
     /**
      * All teams.
@@ -1162,6 +1191,49 @@ open func deleteDraft(actor: Identity, sessionId: String)throws   {try rustCallW
 }
     
     /**
+     * Enrols this device with the mission server at `server_url` (`https://`) using a
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     */
+open func enrol(serverUrl: String, code: String, deviceLabel: String)throws  -> Enrolment  {
+    return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(serverUrl),
+        FfiConverterString.lower(code),
+        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     */
+open func enrolWith(transport: HttpTransport, code: String, deviceLabel: String)throws  -> Enrolment  {
+    return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpTransport_lower(transport),
+        FfiConverterString.lower(code),
+        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The device's enrolment, if any.
+     */
+open func enrolment()throws  -> Enrolment?  {
+    return try  FfiConverterOptionTypeEnrolment.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrolment(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * One session with its reviews and addenda.
      */
 open func getSession(sessionId: String)throws  -> SessionRecord  {
@@ -1370,6 +1442,38 @@ open func submitSession(actor: Identity, sessionId: String)throws  -> Session  {
 }
     
     /**
+     * Syncs with the server the device enrolled with, over the core's HTTPS transport:
+     * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
+     * after the mission revoked the device (its data is then wiped). Progress goes to
+     * `listener`; `cancel` stops between batches.
+     */
+open func sync(listener: ProgressListener? = nil, cancel: CancellationToken? = nil)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeProgressListener.lower(listener),
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs through the app's own transport.
+     */
+open func syncWith(transport: HttpTransport, listener: ProgressListener? = nil, cancel: CancellationToken? = nil)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync_with(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpTransport_lower(transport),
+        FfiConverterOptionTypeProgressListener.lower(listener),
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * All teams.
      */
 open func teams()throws  -> [Team]  {
@@ -1484,6 +1588,220 @@ public func FfiConverterTypeFieldConsultStore_lift(_ handle: UInt64) throws -> F
 #endif
 public func FfiConverterTypeFieldConsultStore_lower(_ value: FieldConsultStore) -> UInt64 {
     return FfiConverterTypeFieldConsultStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An HTTP transport supplied by the app. Called on the thread running the sync; must block
+ * until the answer is complete. Any HTTP status is an answer, not a failure.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Sends `request` and returns the server's answer.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * An HTTP transport supplied by the app. Called on the thread running the sync; must block
+ * until the answer is complete. Any HTTP status is an answer, not a failure.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldconsult_ffi_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldconsult_ffi_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends `request` and returns the server's answer.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportFailure_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_httptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTransportFailure_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_fieldconsult_ffi_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
 }
 
 
@@ -2649,6 +2967,85 @@ public func FfiConverterTypeCoverage_lower(_ value: Coverage) -> RustBuffer {
 
 
 /**
+ * The device's enrolment (never its token).
+ */
+public struct Enrolment: Equatable, Hashable {
+    /**
+     * Device id issued by the server.
+     */
+    public var deviceId: String
+    /**
+     * What the device may do and see.
+     */
+    public var role: Role
+    /**
+     * The server's address, when known.
+     */
+    public var serverUrl: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Device id issued by the server.
+         */deviceId: String, 
+        /**
+         * What the device may do and see.
+         */role: Role, 
+        /**
+         * The server's address, when known.
+         */serverUrl: String?) {
+        self.deviceId = deviceId
+        self.role = role
+        self.serverUrl = serverUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Enrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
+        return
+            try Enrolment(
+                deviceId: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                serverUrl: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.serverUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
+    return try FfiConverterTypeEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
+    return FfiConverterTypeEnrolment.lower(value)
+}
+
+
+/**
  * Facilitators by sex.
  */
 public struct Facilitators: Equatable, Hashable {
@@ -2920,6 +3317,243 @@ public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> Histo
 #endif
 public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
     return FfiConverterTypeHistoryEntry.lower(value)
+}
+
+
+/**
+ * One HTTP header.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Name, lower case.
+     */
+    public var name: String
+    /**
+     * Value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name, lower case.
+         */name: String, 
+        /**
+         * Value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request the app's transport must send to the mission server.
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET` or `POST`.
+     */
+    public var method: String
+    /**
+     * Path and query under the server's base address (`/v1/pull?after=0&limit=1000`).
+     */
+    public var path: String
+    /**
+     * Headers to send as given.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * Body exactly as it goes on the wire (already compressed); empty for `GET`.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET` or `POST`.
+         */method: String, 
+        /**
+         * Path and query under the server's base address (`/v1/pull?after=0&limit=1000`).
+         */path: String, 
+        /**
+         * Headers to send as given.
+         */headers: [HttpHeader], 
+        /**
+         * Body exactly as it goes on the wire (already compressed); empty for `GET`.
+         */body: Data) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The server's answer, whatever its status.
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * HTTP status.
+     */
+    public var status: UInt16
+    /**
+     * Headers as received.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * Body exactly as received: the transport must not decompress it.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HTTP status.
+         */status: UInt16, 
+        /**
+         * Headers as received.
+         */headers: [HttpHeader], 
+        /**
+         * Body exactly as received: the transport must not decompress it.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -4766,6 +5400,87 @@ public func FfiConverterTypeSexAgeTable_lift(_ buf: RustBuffer) throws -> SexAge
 #endif
 public func FfiConverterTypeSexAgeTable_lower(_ value: SexAgeTable) -> RustBuffer {
     return FfiConverterTypeSexAgeTable.lower(value)
+}
+
+
+/**
+ * What one sync did.
+ */
+public struct SyncReport: Equatable, Hashable {
+    public var pushed: UInt64
+    public var acknowledged: UInt64
+    public var conflicts: UInt64
+    public var rejected: UInt64
+    public var pulled: UInt64
+    public var requests: UInt64
+    public var bytesUp: UInt64
+    public var bytesDown: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(pushed: UInt64, acknowledged: UInt64, conflicts: UInt64, rejected: UInt64, pulled: UInt64, requests: UInt64, bytesUp: UInt64, bytesDown: UInt64) {
+        self.pushed = pushed
+        self.acknowledged = acknowledged
+        self.conflicts = conflicts
+        self.rejected = rejected
+        self.pulled = pulled
+        self.requests = requests
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                pushed: FfiConverterUInt64.read(from: &buf), 
+                acknowledged: FfiConverterUInt64.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                rejected: FfiConverterUInt64.read(from: &buf), 
+                pulled: FfiConverterUInt64.read(from: &buf), 
+                requests: FfiConverterUInt64.read(from: &buf), 
+                bytesUp: FfiConverterUInt64.read(from: &buf), 
+                bytesDown: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.pushed, into: &buf)
+        FfiConverterUInt64.write(value.acknowledged, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.rejected, into: &buf)
+        FfiConverterUInt64.write(value.pulled, into: &buf)
+        FfiConverterUInt64.write(value.requests, into: &buf)
+        FfiConverterUInt64.write(value.bytesUp, into: &buf)
+        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
 }
 
 
@@ -6910,6 +7625,99 @@ public func FfiConverterTypeTopicResponse_lower(_ value: TopicResponse) -> RustB
 
 
 /**
+ * Why the app's transport got no answer.
+ */
+public 
+enum TransportFailure: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * No answer in time.
+     */
+    case Timeout
+    /**
+     * No connection, TLS failure, broken connection.
+     */
+    case Network(
+        /**
+         * A short description without user data.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension TransportFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransportFailure: FfiConverterRustBuffer {
+    typealias SwiftType = TransportFailure
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransportFailure {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Timeout
+        case 2: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TransportFailure, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .Timeout:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportFailure_lift(_ buf: RustBuffer) throws -> TransportFailure {
+    return try FfiConverterTypeTransportFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportFailure_lower(_ value: TransportFailure) -> RustBuffer {
+    return FfiConverterTypeTransportFailure.lower(value)
+}
+
+
+/**
  * How fast a concern needs attention.
  */
 
@@ -7099,6 +7907,30 @@ fileprivate struct FfiConverterOptionTypeChecklistTemplate: FfiConverterRustBuff
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeChecklistTemplate.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEnrolment: FfiConverterRustBuffer {
+    typealias SwiftType = Enrolment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEnrolment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEnrolment.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7444,6 +8276,31 @@ fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHistoryEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
         }
         return seq
     }
@@ -7932,6 +8789,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() != 101) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 41454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 35010) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment() != 22040) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_get_session() != 31053) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7977,6 +8843,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() != 4573) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() != 3519) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync_with() != 45042) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_teams() != 38404) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7995,6 +8867,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe() != 41500) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldconsult_ffi_checksum_method_httptransport_send() != 43371) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldconsult_ffi_checksum_constructor_cancellationtoken_new() != 57690) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8002,6 +8877,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitHttpTransport()
     uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()

@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint64_
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
 typedef struct UniffiVTableCallbackInterfaceProgressListener {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_CLONE_CANCELLATIONTOKEN
@@ -365,6 +381,21 @@ RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_communities(uint6
 void uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(uint64_t ptr, RustBuffer actor, RustBuffer session_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_label, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL_WITH
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL_WITH
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(uint64_t ptr, uint64_t transport, RustBuffer code, RustBuffer device_label, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROLMENT
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrolment(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_GET_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_GET_SESSION
 RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_get_session(uint64_t ptr, RustBuffer session_id, RustCallStatus *_Nonnull out_status
@@ -440,6 +471,16 @@ RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit(uint64
 RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session(uint64_t ptr, RustBuffer actor, RustBuffer session_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(uint64_t ptr, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC_WITH
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC_WITH
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync_with(uint64_t ptr, uint64_t transport, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_TEAMS
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_TEAMS
 RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_teams(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -468,6 +509,26 @@ RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_visit(uint64_t pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_WIPE
 void uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_wipe(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_CLONE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_CLONE_HTTPTRANSPORT
+uint64_t uniffi_fieldconsult_ffi_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_FREE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_FREE_HTTPTRANSPORT
+void uniffi_fieldconsult_ffi_fn_free_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+void uniffi_fieldconsult_ffi_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+RustBuffer uniffi_fieldconsult_ffi_fn_method_httptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_FUNC_CORE_VERSION
@@ -904,6 +965,24 @@ uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft(
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROL
+uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROL_WITH
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROL_WITH
+uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_ENROLMENT
+uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_GET_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_GET_SESSION
 uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_get_session(void
@@ -994,6 +1073,18 @@ uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_sessio
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_SYNC
+uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_SYNC_WITH
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_SYNC_WITH
+uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync_with(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_TEAMS
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_TEAMS
 uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_teams(void
@@ -1027,6 +1118,12 @@ uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_visit(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_FIELDCONSULTSTORE_WIPE
 uint16_t uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+uint16_t uniffi_fieldconsult_ffi_checksum_method_httptransport_send(void
     
 );
 #endif
