@@ -15,6 +15,8 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 /// FieldConsult mission server: receives what engagement teams record on patrol, sends back
 /// reviews and reference data, and holds the mission's admin commands.
 ///
+/// To see the whole path on this machine first: fieldconsult-server demo
+///
 /// Typical first setup:
 ///   fieldconsult-server team add --name "Engagement Team 3" --sector West
 ///   fieldconsult-server checklist publish
@@ -35,6 +37,11 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try it out: start a server with a throwaway database in a temporary folder, enrol two
+    /// team devices and a gender focal point's device, record women's, men's and mixed
+    /// sessions offline, sync, review, and print the reports the server computes. Touches
+    /// nothing outside the temporary folder (ignores --db).
+    Demo,
     /// Run the sync server (plain HTTP). Put a TLS-terminating reverse proxy in front of it:
     /// devices only talk HTTPS. Stops cleanly on Ctrl-C or SIGTERM, finishing syncs in flight.
     Serve {
@@ -169,6 +176,9 @@ pub enum CliError {
     /// The input is not usable.
     #[error("{0}")]
     Input(String),
+    /// The demo stopped.
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
@@ -178,6 +188,9 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Demo = cli.command {
+        return Ok(crate::demo::run()?);
+    }
     let storage = SqliteStorage::open(&cli.db)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -185,6 +198,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         writeln!(out, "{s}").map_err(io("write to stdout"))
     };
     match cli.command {
+        Command::Demo => {}
         Command::Serve { listen } => serve(Arc::new(storage), listen)?,
         Command::Team(TeamCommand::Add { name, sector }) => {
             let team = admin::add_team(&storage, &name, &sector)?;

@@ -4,6 +4,8 @@
 //! - [`app::app`] builds the router, [`app::serve`] runs it with graceful shutdown;
 //! - [`storage::Storage`] is the storage trait, [`storage::SqliteStorage`] the embedded
 //!   backend; [`push_rules`] holds what a push may do, independent of the backend;
+//! - [`reports`] computes the paired comparison and the participation table from storage;
+//!   [`demo`] runs the whole path end to end on this machine;
 //! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
 
 pub mod admin;
@@ -11,9 +13,11 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod csv;
+pub mod demo;
 pub mod export;
 pub mod problem;
 pub mod push_rules;
+pub mod reports;
 pub mod routes;
 pub mod storage;
 

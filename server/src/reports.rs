@@ -1,0 +1,106 @@
+//! Reports computed on the server from what it stores: the paired comparison and the sex ×
+//! age-band participation table, over **accepted** sessions only.
+//!
+//! The numbers come from `fieldconsult_model::report`, the same code a device runs, so a
+//! report on the server and on a phone agree for the same sessions. The `demo` command
+//! prints them; an HTTP endpoint can serve them through the same functions.
+//!
+//! Sensitive notes and visit notes are emptied before anything is computed: no report ever
+//! needs them, and none can leak them.
+
+use std::collections::HashMap;
+
+use fieldconsult_model::report::{GroupBy, PairedComparison, ParticipationTable};
+use fieldconsult_model::wire::Record;
+use fieldconsult_model::{CommunityId, Session, Status, TeamId, Visit, VisitId};
+
+use crate::storage::{Storage, StorageError};
+
+/// Which accepted sessions a report covers. Empty fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Only the sessions of this visit.
+    pub visit_id: Option<VisitId>,
+    /// Only the sessions of visits to this community.
+    pub community_id: Option<CommunityId>,
+    /// Only the sessions of this team's visits.
+    pub team_id: Option<TeamId>,
+    /// Only the sessions of teams of this sector (a reviewer's scope).
+    pub sector: Option<String>,
+}
+
+/// Every accepted session matching `filter`, with its visit, oldest first. Sessions whose
+/// visit the server does not hold are left out (a push refuses them anyway).
+pub fn accepted_sessions(
+    storage: &dyn Storage,
+    filter: &ReportFilter,
+) -> Result<Vec<(Visit, Session)>, StorageError> {
+    let mut sector_of_team: HashMap<TeamId, String> = HashMap::new();
+    if filter.sector.is_some() {
+        for r in storage.records_of_kind("team")? {
+            if let Record::Team(t) = r.record {
+                sector_of_team.insert(t.id, t.sector);
+            }
+        }
+    }
+    let mut visits: HashMap<VisitId, Visit> = HashMap::new();
+    for r in storage.records_of_kind("visit")? {
+        if let Record::Visit(mut v) = r.record {
+            v.notes.clear();
+            visits.insert(v.id, v);
+        }
+    }
+    let mut out = Vec::new();
+    for r in storage.records_of_kind("session")? {
+        let Record::Session(session) = r.record else {
+            continue;
+        };
+        let mut session = *session;
+        if session.status != Status::Accepted {
+            continue;
+        }
+        let Some(visit) = visits.get(&session.visit_id) else {
+            continue;
+        };
+        let keep = filter.visit_id.is_none_or(|id| id == visit.id)
+            && filter
+                .community_id
+                .is_none_or(|id| id == visit.community_id)
+            && filter.team_id.is_none_or(|id| id == visit.team_id)
+            && filter
+                .sector
+                .as_deref()
+                .is_none_or(|s| sector_of_team.get(&visit.team_id).map(String::as_str) == Some(s));
+        if keep {
+            session.sensitive_note.clear();
+            out.push((visit.clone(), session));
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.1.started_at, a.1.id.to_string()).cmp(&(b.1.started_at, b.1.id.to_string()))
+    });
+    Ok(out)
+}
+
+/// Women's and men's views side by side over the accepted sessions matching `filter`.
+pub fn paired_comparison(
+    storage: &dyn Storage,
+    filter: &ReportFilter,
+) -> Result<PairedComparison, StorageError> {
+    let items = accepted_sessions(storage, filter)?;
+    Ok(PairedComparison::compute(items.iter().map(|(_, s)| s)))
+}
+
+/// Participants by sex × age band, with coverage, over the accepted sessions matching
+/// `filter`, one row per `by` key.
+pub fn participation_table(
+    storage: &dyn Storage,
+    filter: &ReportFilter,
+    by: GroupBy,
+) -> Result<ParticipationTable, StorageError> {
+    let items = accepted_sessions(storage, filter)?;
+    Ok(ParticipationTable::compute(
+        items.iter().map(|(v, s)| (v, s)),
+        by,
+    ))
+}
