@@ -54,6 +54,54 @@ async fn pushed_visit_and_session_are_pulled_by_another_device_of_the_team_with_
 }
 
 #[tokio::test]
+async fn a_device_does_not_pull_back_what_it_pushed_but_gets_changes_others_made_to_it() {
+    let server = Server::new();
+    let phone = server.member(&server.team_a).await;
+    let reviewer = server.reviewer("West").await;
+    let visit = server.visit(&server.team_a);
+    let session = submitted_session(&visit);
+    server
+        .push(
+            &phone,
+            vec![
+                new_change(Record::Visit(visit.clone())),
+                new_change(session_record(&session)),
+            ],
+        )
+        .await;
+    let own = server.pull(&phone, 0).await;
+    assert!(
+        own.records
+            .iter()
+            .all(|r| r.record.id() != session.id.to_string()
+                && r.record.id() != visit.id.to_string()),
+        "the pusher already holds what it pushed"
+    );
+
+    let review = Review {
+        id: ReviewId::new(),
+        session_id: session.id,
+        reviewer: "focal-point".into(),
+        decision: Decision::Accepted,
+        comment: String::new(),
+        at: Utc::now().fixed_offset(),
+    };
+    server
+        .push(&reviewer, vec![new_change(Record::Review(review))])
+        .await;
+    let after_review = server.pull(&phone, own.cursor).await;
+    let accepted = after_review
+        .records
+        .iter()
+        .find(|r| r.record.id() == session.id.to_string())
+        .expect("the reviewer's change to the session reaches its author");
+    let Record::Session(s) = &accepted.record else {
+        panic!("expected the session");
+    };
+    assert_eq!(s.status, Status::Accepted);
+}
+
+#[tokio::test]
 async fn a_device_of_team_b_pulls_nothing_of_team_a() {
     let server = Server::new();
     let a = server.member(&server.team_a).await;

@@ -35,10 +35,10 @@ pub async fn pull(
         .unwrap_or(MAX_PULL_PAGE)
         .clamp(1, MAX_PULL_PAGE);
     let storage = state.storage.clone();
-    let role = device.role.clone();
+    let requester = device.clone();
     let page = blocking(move || {
         storage
-            .pull(&role, params.after, limit)
+            .pull(&requester, params.after, limit)
             .map_err(ApiError::from)
     })
     .await?;

@@ -194,7 +194,7 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Vec<Ack>, StorageError>;
 
     /// Records in `role`'s scope changed after `after`, at most `limit` of them.
-    fn pull(&self, role: &Role, after: u64, limit: u32) -> Result<PullResponse, StorageError>;
+    fn pull(&self, device: &Device, after: u64, limit: u32) -> Result<PullResponse, StorageError>;
 
     /// The current version of one record.
     fn get_record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, StorageError>;

@@ -82,9 +82,13 @@ CREATE TABLE record_history (
 CREATE INDEX record_history_by_record ON record_history(kind, id);
 "#;
 
+/// Migration 2: who made each change, so that a device's pull leaves out what it pushed
+/// itself (it holds that exact version already; echoing it doubled the bytes of a sync).
+const V2: &str = "ALTER TABLE changes ADD COLUMN device_id TEXT;";
+
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 #[cfg(test)]

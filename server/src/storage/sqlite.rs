@@ -69,6 +69,8 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, S
 /// A write transaction seen through [`RecordTx`].
 struct SqliteTx<'a> {
     tx: &'a Transaction<'a>,
+    /// The device whose push this is; `None` for the admin's reference data.
+    author: Option<&'a str>,
 }
 
 const SELECT_RECORD: &str =
@@ -130,9 +132,12 @@ impl RecordTx for SqliteTx<'_> {
             },
         )?;
         self.tx.execute(
-            "INSERT INTO changes (kind, id, team_id, sector)
-             VALUES (:kind, :id, :team_id, :sector)",
-            named_params! {":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector},
+            "INSERT INTO changes (kind, id, team_id, sector, device_id)
+             VALUES (:kind, :id, :team_id, :sector, :device)",
+            named_params! {
+                ":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector,
+                ":device": self.author,
+            },
         )?;
         put_typed_reference(self.tx, record)
     }
@@ -235,7 +240,10 @@ impl Storage for SqliteStorage {
         let now = Utc::now();
         let mut changed = 0;
         {
-            let mut rtx = SqliteTx { tx: &tx };
+            let mut rtx = SqliteTx {
+                tx: &tx,
+                author: None,
+            };
             for record in records {
                 let hash = record.hash();
                 match rtx.get(record.kind(), &record.id())? {
@@ -387,7 +395,10 @@ impl Storage for SqliteStorage {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut acks = Vec::with_capacity(changes.len());
         {
-            let mut rtx = SqliteTx { tx: &tx };
+            let mut rtx = SqliteTx {
+                tx: &tx,
+                author: Some(&device.id),
+            };
             for change in changes {
                 acks.push(push_rules::apply_change(&mut rtx, device, change, now)?);
             }
@@ -396,8 +407,8 @@ impl Storage for SqliteStorage {
         Ok(acks)
     }
 
-    fn pull(&self, role: &Role, after: u64, limit: u32) -> Result<PullResponse, StorageError> {
-        let (team_id, sector) = match role {
+    fn pull(&self, device: &Device, after: u64, limit: u32) -> Result<PullResponse, StorageError> {
+        let (team_id, sector) = match &device.role {
             Role::TeamMember { team_id } => (Some(team_id.to_string()), None),
             Role::Reviewer { sector } => (None, Some(sector.clone())),
         };
@@ -407,12 +418,14 @@ impl Storage for SqliteStorage {
         let mut records = Vec::new();
         let mut more = false;
         {
-            // Each record once, at its latest change; removed records (deleted drafts) skipped.
+            // Each record once, at its latest change; removed records (deleted drafts) skipped,
+            // and so are records whose latest change this device pushed itself: it holds them.
             let mut stmt = tx.prepare_cached(
                 "SELECT c.seq, r.body, r.hash
                  FROM changes c JOIN records r ON r.kind = c.kind AND r.id = c.id
                  WHERE c.seq > :after
                    AND (c.team_id IS NULL OR c.team_id = :team_id OR c.sector = :sector)
+                   AND (c.device_id IS NULL OR c.device_id <> :device)
                    AND NOT EXISTS (SELECT 1 FROM changes l
                                    WHERE l.kind = c.kind AND l.id = c.id AND l.seq > c.seq)
                  ORDER BY c.seq
@@ -421,7 +434,7 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map(
                 named_params! {
                     ":after": after_i, ":team_id": team_id, ":sector": sector,
-                    ":limit": i64::from(limit) + 1,
+                    ":device": device.id, ":limit": i64::from(limit) + 1,
                 },
                 |r| {
                     Ok((
