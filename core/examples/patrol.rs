@@ -15,7 +15,7 @@ use std::io::Read;
 
 use chrono::{Duration, FixedOffset, Utc};
 use fieldconsult_core::{DatabaseKey, SessionFilter, Store};
-use fieldconsult_model::report::{GroupBy, PriorityKey, PriorityStat};
+use fieldconsult_model::report::{GroupBy, text};
 use fieldconsult_model::*;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -207,31 +207,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "== Paired comparison, visit 1 to {} ({} women's, {} men's session) ==",
         kajo.name, cmp.women_sessions, cmp.men_sessions
     );
-    let rank = |s: Option<PriorityStat>| s.map_or("–".to_string(), |s| s.best_rank.to_string());
-    let rows = cmp
-        .priorities
-        .iter()
-        .map(|r| vec![key(&r.key), rank(r.women), rank(r.men)]);
-    print_table(&["Priority", "Women's rank", "Men's rank"], rows);
-    let list = |keys: &[PriorityKey]| keys.iter().map(key).collect::<Vec<_>>().join(", ");
-    println!("Raised only by women: {}", list(&cmp.only_women));
-    println!("Raised only by men:   {}\n", list(&cmp.only_men));
-    let rows = cmp.concerns.iter().map(|c| {
-        let counts = [c.raised_by_women, c.raised_by_men, c.urgent].map(|n| n.to_string());
-        [c.affected.label(Language::En).to_string()]
-            .into_iter()
-            .chain(counts)
-            .collect()
-    });
-    print_table(
-        &[
-            "Concerns affecting",
-            "Raised by women",
-            "Raised by men",
-            "Urgent",
-        ],
-        rows,
-    );
+    print!("{}", text::paired_comparison(&cmp, Language::En));
 
     let table = store.participation_table(&SessionFilter::default(), GroupBy::Overall)?;
     let t = &table.total;
@@ -239,46 +215,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         "\n== Participants by sex and age band, both visits ({} sessions) ==",
         t.sessions
     );
-    let header: Vec<&str> = ["Sex"]
-        .into_iter()
-        .chain(AgeBand::ALL.map(AgeBand::label))
-        .chain(["Total"])
-        .collect();
-    let row = |label: &str, cells: Vec<u64>, total: u64| -> Vec<String> {
-        let numbers = cells.into_iter().chain([total]).map(|n| n.to_string());
-        [label.to_string()].into_iter().chain(numbers).collect()
-    };
-    let mut rows: Vec<Vec<String>> = [
-        ("Female", Sex::Female),
-        ("Male", Sex::Male),
-        ("Undisclosed", Sex::Undisclosed),
-    ]
-    .into_iter()
-    .map(|(label, sex)| row(label, t.of(sex).to_vec(), t.total_of(sex)))
-    .collect();
-    rows.push(row(
-        "Total",
-        AgeBand::ALL.map(|b| t.total_of_band(b)).to_vec(),
-        t.total(),
-    ));
-    print_table(&header, rows);
-    let c = &table.coverage;
-    let pct = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{:.0}%", s * 100.0));
-    println!(
-        "Visits with a separate women's session: {} of {} ({})",
-        c.visits_with_women_session,
-        c.visits,
-        pct(c.women_session_share())
-    );
-    println!(
-        "Sessions with a woman facilitator:      {} of {} ({})",
-        c.sessions_with_woman_facilitator,
-        c.sessions,
-        pct(c.woman_facilitator_share())
-    );
-    println!(
-        "Interpreters: {} female, {} male; {} session(s) without one",
-        c.interpreters_female, c.interpreters_male, c.interpreters_none
+    print!(
+        "{}{}",
+        text::participation(t),
+        text::coverage(&table.coverage)
     );
 
     // 6. Device state: badges, what waits for sync, and the file on disk.
@@ -386,37 +326,4 @@ fn interpreter(sex: InterpreterSex, language: &str) -> Interpreter {
         sex,
         language: language.into(),
     }
-}
-
-/// The English label of a priority.
-fn key(k: &PriorityKey) -> String {
-    match k {
-        PriorityKey::Category(c) => c.label(Language::En).to_string(),
-        PriorityKey::Other(label) => label.clone(),
-    }
-}
-
-/// Prints an aligned plain-text table: first column left-aligned, the others right-aligned.
-fn print_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
-    let rows: Vec<Vec<String>> = rows.into_iter().collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let mut out = String::from(" ");
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            out += &if i == 0 {
-                format!(" {c:<w$}")
-            } else {
-                format!("  {c:>w$}")
-            };
-        }
-        println!("{out}");
-    };
-    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
-    rows.iter().for_each(|r| line(r));
 }

@@ -2,6 +2,7 @@
 
 pub mod paired;
 pub mod participation;
+pub mod text;
 
 pub use paired::{ConcernTally, PairedComparison, PriorityKey, PriorityRow, PriorityStat};
 pub use participation::{Coverage, GroupBy, ParticipationTable, SexAgeTable};
