@@ -82,17 +82,14 @@ fn get_record(
     id: &str,
 ) -> Result<Option<StoredRecord>, StorageError> {
     let row = conn
-        .query_row(
-            SELECT_RECORD,
-            named_params! {":kind": kind, ":id": id},
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            },
-        )
+        .prepare_cached(SELECT_RECORD)?
+        .query_row(named_params! {":kind": kind, ":id": id}, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
         .optional()?;
     row.map(|(body, hash, team_id)| {
         Ok(StoredRecord {
@@ -120,33 +117,34 @@ impl RecordTx for SqliteTx<'_> {
         let sector = owner.map(|t| t.sector.clone());
         let kind = record.kind();
         let id = record.id();
-        self.tx.execute(
-            "INSERT INTO records (kind, id, team_id, body, hash, updated_at)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (kind, id, team_id, body, hash, updated_at)
              VALUES (:kind, :id, :team_id, :body, :hash, :at)
              ON CONFLICT (kind, id) DO UPDATE SET
                 team_id = excluded.team_id, body = excluded.body,
                 hash = excluded.hash, updated_at = excluded.updated_at",
-            named_params! {
+            )?
+            .execute(named_params! {
                 ":kind": kind, ":id": id, ":team_id": team_id,
                 ":body": to_json(record)?, ":hash": hash, ":at": ts(now),
-            },
-        )?;
-        self.tx.execute(
-            "INSERT INTO changes (kind, id, team_id, sector, device_id)
+            })?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO changes (kind, id, team_id, sector, device_id)
              VALUES (:kind, :id, :team_id, :sector, :device)",
-            named_params! {
+            )?
+            .execute(named_params! {
                 ":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector,
                 ":device": self.author,
-            },
-        )?;
+            })?;
         put_typed_reference(self.tx, record)
     }
 
     fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError> {
-        self.tx.execute(
-            "DELETE FROM records WHERE kind = :kind AND id = :id",
-            named_params! {":kind": kind, ":id": id},
-        )?;
+        self.tx
+            .prepare_cached("DELETE FROM records WHERE kind = :kind AND id = :id")?
+            .execute(named_params! {":kind": kind, ":id": id})?;
         Ok(())
     }
 
@@ -157,14 +155,15 @@ impl RecordTx for SqliteTx<'_> {
         outcome: HistoryOutcome,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        self.tx.execute(
-            "INSERT INTO record_history (kind, id, hash, body, outcome, at)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO record_history (kind, id, hash, body, outcome, at)
              VALUES (:kind, :id, :hash, :body, :outcome, :at)",
-            named_params! {
+            )?
+            .execute(named_params! {
                 ":kind": record.kind(), ":id": record.id(), ":hash": hash,
                 ":body": to_json(record)?, ":outcome": outcome.code(), ":at": ts(now),
-            },
-        )?;
+            })?;
         Ok(())
     }
 }
@@ -173,42 +172,44 @@ impl RecordTx for SqliteTx<'_> {
 fn put_typed_reference(tx: &Transaction<'_>, record: &Record) -> Result<(), StorageError> {
     match record {
         Record::Team(t) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO teams (id, name, sector) VALUES (:id, :name, :sector)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sector = excluded.sector",
+            )?
+            .execute(
                 named_params! {":id": t.id.to_string(), ":name": t.name, ":sector": t.sector},
             )?;
         }
         Record::Community(c) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO communities (id, name, admin_area, lat, lon)
                  VALUES (:id, :name, :area, :lat, :lon)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name,
                     admin_area = excluded.admin_area, lat = excluded.lat, lon = excluded.lon",
-                named_params! {
-                    ":id": c.id.to_string(), ":name": c.name, ":area": c.admin_area,
-                    ":lat": c.location.map(|l| l.lat), ":lon": c.location.map(|l| l.lon),
-                },
-            )?;
+            )?
+            .execute(named_params! {
+                ":id": c.id.to_string(), ":name": c.name, ":area": c.admin_area,
+                ":lat": c.location.map(|l| l.lat), ":lon": c.location.map(|l| l.lon),
+            })?;
         }
         Record::Checklist(c) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO checklists (version, body) VALUES (:version, :body)
                  ON CONFLICT (version) DO UPDATE SET body = excluded.body",
-                named_params! {":version": c.version, ":body": to_json(c)?},
-            )?;
+            )?
+            .execute(named_params! {":version": c.version, ":body": to_json(c)?})?;
         }
         Record::ReferralService(s) => {
             let kind: String = from_json(&to_json(&s.kind)?, "referral kind")?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO referral_services (id, name, kind, area)
                  VALUES (:id, :name, :kind, :area)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                     area = excluded.area",
-                named_params! {
-                    ":id": s.id.to_string(), ":name": s.name, ":kind": kind, ":area": s.area,
-                },
-            )?;
+            )?
+            .execute(named_params! {
+                ":id": s.id.to_string(), ":name": s.name, ":kind": kind, ":area": s.area,
+            })?;
         }
         _ => {}
     }
@@ -230,7 +231,8 @@ fn device_from_row(
 impl Storage for SqliteStorage {
     fn ping(&self) -> Result<(), StorageError> {
         let conn = self.conn()?;
-        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+        conn.prepare_cached("SELECT 1")?
+            .query_row([], |r| r.get::<_, i64>(0))?;
         Ok(())
     }
 
@@ -273,9 +275,8 @@ impl Storage for SqliteStorage {
         role: &Role,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        self.conn()?.execute(
-            "INSERT INTO enrolment_codes (code_hash, role, expires_at)
-             VALUES (:hash, :role, :expires)",
+        self.conn()?.prepare_cached("INSERT INTO enrolment_codes (code_hash, role, expires_at)
+             VALUES (:hash, :role, :expires)")?.execute(
             named_params! {":hash": code_hash, ":role": to_json(role)?, ":expires": ts(expires_at)},
         )?;
         Ok(())
@@ -291,12 +292,13 @@ impl Storage for SqliteStorage {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let code = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT role, expires_at FROM enrolment_codes
                  WHERE code_hash = :hash AND used_at IS NULL",
-                named_params! {":hash": code_hash},
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
+            )?
+            .query_row(named_params! {":hash": code_hash}, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .optional()?;
         let Some((role_json, expires_at)) = code else {
             return Ok(None);
@@ -304,19 +306,17 @@ impl Storage for SqliteStorage {
         if parse_ts(&expires_at)? <= now {
             return Ok(None);
         }
-        tx.execute(
-            "UPDATE enrolment_codes SET used_at = :now WHERE code_hash = :hash",
-            named_params! {":now": ts(now), ":hash": code_hash},
-        )?;
+        tx.prepare_cached("UPDATE enrolment_codes SET used_at = :now WHERE code_hash = :hash")?
+            .execute(named_params! {":now": ts(now), ":hash": code_hash})?;
         let id = uuid::Uuid::now_v7().to_string();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO devices (id, label, role, token_hash, enrolled_at)
              VALUES (:id, :label, :role, :token_hash, :now)",
-            named_params! {
-                ":id": id, ":label": label, ":role": role_json,
-                ":token_hash": token_hash, ":now": ts(now),
-            },
-        )?;
+        )?
+        .execute(named_params! {
+            ":id": id, ":label": label, ":role": role_json,
+            ":token_hash": token_hash, ":now": ts(now),
+        })?;
         tx.commit()?;
         Ok(Some(device_from_row(id, &role_json, None)?))
     }
@@ -324,17 +324,14 @@ impl Storage for SqliteStorage {
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
-                "SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash",
-                named_params! {":hash": token_hash},
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                },
-            )
+            .prepare_cached("SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash")?
+            .query_row(named_params! {":hash": token_hash}, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
             .optional()?;
         row.map(|(id, role, revoked)| device_from_row(id, &role, revoked))
             .transpose()
@@ -343,17 +340,14 @@ impl Storage for SqliteStorage {
     fn revoke(&self, device_id: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
         let conn = self.conn()?;
         let exists = conn
-            .query_row(
-                "SELECT 1 FROM devices WHERE id = :id",
-                named_params! {":id": device_id},
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM devices WHERE id = :id")?
+            .query_row(named_params! {":id": device_id}, |_| Ok(()))
             .optional()?
             .is_some();
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE devices SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
-            named_params! {":now": ts(now), ":id": device_id},
-        )?;
+        )?
+        .execute(named_params! {":now": ts(now), ":id": device_id})?;
         Ok(exists)
     }
 
