@@ -94,13 +94,13 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     use {AffectedGroup as A, ConcernCategory as C, PriorityCategory as P, Urgency as U};
     let mut women = session(&checklist, visit1.id, Group::Women, ago(6), ago(5));
-    women.participants.female = ages([3, 8, 11, 4, 0]);
-    women.participants.undisclosed = ages([0, 0, 0, 0, 1]);
+    women.participants.female = AgeCounts::from_bands([3, 8, 11, 4, 0]);
+    women.participants.undisclosed = AgeCounts::from_bands([0, 0, 0, 0, 1]);
     women.facilitators = Facilitators { female: 1, male: 1 }; // a woman in the team
     women.interpreter = interpreter(InterpreterSex::Female, "Bari");
     women.setting = Setting::Private;
     women.focus = BTreeSet::from([FocusTag::Elderly, FocusTag::Youth]);
-    women.priorities = ranked(&[
+    women.priorities = Priority::ranked(&[
         P::Water,
         P::SafeMovement,
         P::FuelAndFirewood,
@@ -127,10 +127,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     });
 
     let mut men = session(&checklist, visit1.id, Group::Men, ago(5), ago(4));
-    men.participants.male = ages([2, 6, 9, 5, 1]);
+    men.participants.male = AgeCounts::from_bands([2, 6, 9, 5, 1]);
     men.facilitators = Facilitators { female: 0, male: 2 };
     men.interpreter = interpreter(InterpreterSex::Male, "Bari");
-    men.priorities = ranked(&[
+    men.priorities = Priority::ranked(&[
         P::SecurityAndProtection,
         P::LivelihoodsAndWork,
         P::Water,
@@ -153,10 +153,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     ];
 
     let mut mixed = session(&checklist, visit2.id, Group::Mixed, ago(2), ago(1));
-    mixed.participants.female = ages([0, 0, 7, 0, 0]);
-    mixed.participants.male = ages([0, 4, 6, 0, 0]);
+    mixed.participants.female = AgeCounts::from_bands([0, 0, 7, 0, 0]);
+    mixed.participants.male = AgeCounts::from_bands([0, 4, 6, 0, 0]);
     mixed.facilitators = Facilitators { female: 1, male: 1 };
-    mixed.priorities = ranked(&[P::Schools, P::Health, P::Water]);
+    mixed.priorities = Priority::ranked(&[P::Schools, P::Health, P::Water]);
     mixed.concerns = vec![concern(
         C::IntercommunalTension,
         &[A::Women, A::Men],
@@ -279,19 +279,6 @@ fn session(
     s
 }
 
-/// Priorities ranked 1, 2, ... in the order given.
-fn ranked(categories: &[PriorityCategory]) -> Vec<Priority> {
-    (1u8..)
-        .zip(categories)
-        .map(|(rank, c)| Priority {
-            rank,
-            category: *c,
-            other_label: String::new(),
-            note: String::new(),
-        })
-        .collect()
-}
-
 /// A concern; `place_time` says where and when ("river crossing, at night"), never a home.
 fn concern(
     category: ConcernCategory,
@@ -307,17 +294,6 @@ fn concern(
         timing: timing.into(),
         urgency,
         note: String::new(), // sexual-violence risk never carries details
-    }
-}
-
-/// Counts by age band, in [`AgeBand::ALL`] order.
-fn ages([age_12_17, age_18_29, age_30_59, age_60_plus, unknown]: [u32; 5]) -> AgeCounts {
-    AgeCounts {
-        age_12_17,
-        age_18_29,
-        age_30_59,
-        age_60_plus,
-        unknown,
     }
 }
 

@@ -134,6 +134,17 @@ pub struct AgeCounts {
 }
 
 impl AgeCounts {
+    /// Counts given in [`AgeBand::ALL`] order.
+    pub fn from_bands([age_12_17, age_18_29, age_30_59, age_60_plus, unknown]: [u32; 5]) -> Self {
+        AgeCounts {
+            age_12_17,
+            age_18_29,
+            age_30_59,
+            age_60_plus,
+            unknown,
+        }
+    }
+
     /// The count of `band`.
     pub fn get(&self, band: AgeBand) -> u32 {
         match band {
@@ -284,6 +295,21 @@ pub struct Priority {
     pub other_label: String,
     /// What the group said about it.
     pub note: String,
+}
+
+impl Priority {
+    /// Priorities of the given categories ranked 1, 2, ... in that order, without notes.
+    pub fn ranked(categories: &[PriorityCategory]) -> Vec<Priority> {
+        (1u8..)
+            .zip(categories)
+            .map(|(rank, category)| Priority {
+                rank,
+                category: *category,
+                other_label: String::new(),
+                note: String::new(),
+            })
+            .collect()
+    }
 }
 
 /// A protection concern raised in the session.

@@ -201,13 +201,13 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
 
     let v1 = save_visit(&phone3, &team3, &kajo, ago(8), Some(ago(5)))?;
     let mut w1 = session(&checklist, v1, Group::Women, ago(8), ago(7));
-    w1.participants.female = ages([3, 8, 11, 4, 0]);
-    w1.participants.undisclosed = ages([0, 0, 0, 0, 1]);
+    w1.participants.female = AgeCounts::from_bands([3, 8, 11, 4, 0]);
+    w1.participants.undisclosed = AgeCounts::from_bands([0, 0, 0, 0, 1]);
     w1.facilitators = Facilitators { female: 1, male: 1 };
     w1.interpreter = interpreter(InterpreterSex::Female, "Bari");
     w1.setting = Setting::Private;
     w1.focus = BTreeSet::from([FocusTag::Elderly, FocusTag::Youth]);
-    w1.priorities = ranked(&[
+    w1.priorities = Priority::ranked(&[
         P::Water,
         P::SafeMovement,
         P::FuelAndFirewood,
@@ -233,11 +233,11 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         service_id: clinic.id,
     });
     let mut m1 = session(&checklist, v1, Group::Men, ago(7), ago(6));
-    m1.participants.male = ages([2, 6, 9, 5, 1]);
+    m1.participants.male = AgeCounts::from_bands([2, 6, 9, 5, 1]);
     m1.facilitators = Facilitators { female: 0, male: 2 };
     m1.interpreter = interpreter(InterpreterSex::Male, "Bari");
     m1.setting = Setting::CommunitySpace;
-    m1.priorities = ranked(&[
+    m1.priorities = Priority::ranked(&[
         P::SecurityAndProtection,
         P::LivelihoodsAndWork,
         P::Water,
@@ -265,11 +265,11 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
 
     let v2 = save_visit(&phone3, &team3, &morobo, ago(4), Some(ago(2)))?;
     let mut x2 = session(&checklist, v2, Group::Mixed, ago(4), ago(3));
-    x2.participants.female = ages([0, 0, 7, 0, 0]);
-    x2.participants.male = ages([0, 4, 6, 0, 0]);
+    x2.participants.female = AgeCounts::from_bands([0, 0, 7, 0, 0]);
+    x2.participants.male = AgeCounts::from_bands([0, 4, 6, 0, 0]);
     x2.facilitators = Facilitators { female: 1, male: 1 };
     x2.setting = Setting::CommunitySpace;
-    x2.priorities = ranked(&[P::Schools, P::Health, P::Water]);
+    x2.priorities = Priority::ranked(&[P::Schools, P::Health, P::Water]);
     x2.concerns = vec![concern(
         C::IntercommunalTension,
         &[A::Women, A::Men],
@@ -279,11 +279,11 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
 
     let v3 = save_visit(&phone5, &team5, &lainya, ago(9), Some(ago(6)))?;
     let mut w3 = session(&checklist, v3, Group::Women, ago(9), ago(8));
-    w3.participants.female = ages([5, 9, 6, 2, 0]);
+    w3.participants.female = AgeCounts::from_bands([5, 9, 6, 2, 0]);
     w3.facilitators = Facilitators { female: 2, male: 0 };
     w3.interpreter = interpreter(InterpreterSex::Female, "Kakwa");
     w3.setting = Setting::Private;
-    w3.priorities = ranked(&[P::Food, P::Water, P::Documentation, P::Health]);
+    w3.priorities = Priority::ranked(&[P::Food, P::Water, P::Documentation, P::Health]);
     w3.concerns = vec![concern(
         C::TheftAndLooting,
         &[A::Women, A::Elderly],
@@ -291,11 +291,11 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         "market road, on market days",
     )];
     let mut m3 = session(&checklist, v3, Group::Men, ago(8), ago(7));
-    m3.participants.male = ages([1, 7, 8, 3, 0]);
+    m3.participants.male = AgeCounts::from_bands([1, 7, 8, 3, 0]);
     m3.facilitators = Facilitators { female: 1, male: 1 };
     m3.interpreter = interpreter(InterpreterSex::Male, "Kakwa");
     m3.setting = Setting::CommunitySpace;
-    m3.priorities = ranked(&[P::Food, P::Justice, P::LivelihoodsAndWork]);
+    m3.priorities = Priority::ranked(&[P::Food, P::Justice, P::LivelihoodsAndWork]);
     m3.concerns = vec![concern(
         C::LandOrResourceDispute,
         &[A::Men],
@@ -601,19 +601,6 @@ fn session(
     s
 }
 
-/// Priorities ranked 1, 2, ... in the order given.
-fn ranked(categories: &[PriorityCategory]) -> Vec<Priority> {
-    (1u8..)
-        .zip(categories)
-        .map(|(rank, c)| Priority {
-            rank,
-            category: *c,
-            other_label: String::new(),
-            note: String::new(),
-        })
-        .collect()
-}
-
 /// A concern; `place_time` says where and when, never a home.
 fn concern(
     category: ConcernCategory,
@@ -629,17 +616,6 @@ fn concern(
         timing: timing.into(),
         urgency,
         note: String::new(),
-    }
-}
-
-/// Counts by age band, in [`AgeBand::ALL`] order.
-fn ages([age_12_17, age_18_29, age_30_59, age_60_plus, unknown]: [u32; 5]) -> AgeCounts {
-    AgeCounts {
-        age_12_17,
-        age_18_29,
-        age_30_59,
-        age_60_plus,
-        unknown,
     }
 }
 

@@ -8,9 +8,9 @@ use std::io::Write;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
-use common::{Server, new_change, session_record, submitted_session};
+use common::{Server, acceptance, new_change, submitted_session, visit_and_session};
+use fieldconsult_model::Role;
 use fieldconsult_model::wire::{PushRequest, Record};
-use fieldconsult_model::{Decision, Review, ReviewId, Role};
 use fieldconsult_server::auth::issue_enrolment_code;
 use fieldconsult_server::export::{Format, export};
 
@@ -176,23 +176,8 @@ async fn the_csv_export_has_accepted_sessions_but_never_the_sensitive_note() {
     let reviewer = server.reviewer("West").await;
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
-    server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&session)),
-            ],
-        )
-        .await;
-    let review = Review {
-        id: ReviewId::new(),
-        session_id: session.id,
-        reviewer: "gfp-west-1".to_owned(),
-        decision: Decision::Accepted,
-        comment: String::new(),
-        at: Utc::now().fixed_offset(),
-    };
+    server.push(&a, visit_and_session(&visit, &session)).await;
+    let review = acceptance(&session);
     server
         .push(&reviewer, vec![new_change(Record::Review(review))])
         .await;

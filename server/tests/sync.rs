@@ -4,10 +4,11 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::Utc;
-use common::{Server, new_change, session_record, submitted_session};
+use common::{
+    Server, acceptance, new_change, session_record, submitted_session, visit_and_session,
+};
 use fieldconsult_model::wire::{AckOutcome, MAX_BATCH_RECORDS, PushChange, Record};
-use fieldconsult_model::{Decision, Group, Review, ReviewId, Status};
+use fieldconsult_model::{Group, ReviewId, Status};
 
 #[tokio::test]
 async fn pushed_visit_and_session_are_pulled_by_another_device_of_the_team_with_equal_hashes() {
@@ -17,13 +18,7 @@ async fn pushed_visit_and_session_are_pulled_by_another_device_of_the_team_with_
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
     let acks = server
-        .push(
-            &phone,
-            vec![
-                new_change(Record::Visit(visit.clone())),
-                new_change(session_record(&session)),
-            ],
-        )
+        .push(&phone, visit_and_session(&visit, &session))
         .await;
     assert_eq!(acks.len(), 2);
     assert!(
@@ -61,13 +56,7 @@ async fn a_device_does_not_pull_back_what_it_pushed_but_gets_changes_others_made
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
     server
-        .push(
-            &phone,
-            vec![
-                new_change(Record::Visit(visit.clone())),
-                new_change(session_record(&session)),
-            ],
-        )
+        .push(&phone, visit_and_session(&visit, &session))
         .await;
     let own = server.pull(&phone, 0).await;
     assert!(
@@ -78,14 +67,7 @@ async fn a_device_does_not_pull_back_what_it_pushed_but_gets_changes_others_made
         "the pusher already holds what it pushed"
     );
 
-    let review = Review {
-        id: ReviewId::new(),
-        session_id: session.id,
-        reviewer: "focal-point".into(),
-        decision: Decision::Accepted,
-        comment: String::new(),
-        at: Utc::now().fixed_offset(),
-    };
+    let review = acceptance(&session);
     server
         .push(&reviewer, vec![new_change(Record::Review(review))])
         .await;
@@ -108,15 +90,7 @@ async fn a_device_of_team_b_pulls_nothing_of_team_a() {
     let b = server.member(&server.team_b).await;
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
-    server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&session)),
-            ],
-        )
-        .await;
+    server.push(&a, visit_and_session(&visit, &session)).await;
     let page = server.pull(&b, 0).await;
     assert!(!page.records.is_empty(), "reference data is visible to all");
     assert!(page.records.iter().all(|r| matches!(
@@ -141,15 +115,7 @@ async fn a_sector_reviewer_accepts_and_the_team_pulls_the_accepted_session() {
     let reviewer = server.reviewer("West").await;
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
-    server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&session)),
-            ],
-        )
-        .await;
+    server.push(&a, visit_and_session(&visit, &session)).await;
     let seen = server.pull(&a, 0).await;
 
     let page = server.pull(&reviewer, 0).await;
@@ -159,14 +125,7 @@ async fn a_sector_reviewer_accepts_and_the_team_pulls_the_accepted_session() {
             .any(|r| r.record.id() == session.id.to_string())
     );
 
-    let review = Review {
-        id: ReviewId::new(),
-        session_id: session.id,
-        reviewer: "gfp-west-1".to_owned(),
-        decision: Decision::Accepted,
-        comment: String::new(),
-        at: Utc::now().fixed_offset(),
-    };
+    let review = acceptance(&session);
     let acks = server
         .push(&reviewer, vec![new_change(Record::Review(review.clone()))])
         .await;
@@ -204,10 +163,7 @@ async fn the_same_batch_pushed_twice_is_already_stored_and_adds_nothing() {
     let a = server.member(&server.team_a).await;
     let visit = server.visit(&server.team_a);
     let session = submitted_session(&visit);
-    let batch = vec![
-        new_change(Record::Visit(visit)),
-        new_change(session_record(&session)),
-    ];
+    let batch = visit_and_session(&visit, &session);
     let first = server.push(&a, batch.clone()).await;
     let after_first = server.pull(&a, 0).await;
     let second = server.push(&a, batch).await;
@@ -233,15 +189,7 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
     let visit = server.visit(&server.team_a);
     let mut draft = submitted_session(&visit);
     draft.status = Status::Draft;
-    let acks = server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&draft)),
-            ],
-        )
-        .await;
+    let acks = server.push(&a, visit_and_session(&visit, &draft)).await;
     let base = acks[1].hash.clone();
 
     let mut edit_1 = draft.clone();
@@ -288,15 +236,7 @@ async fn male_participants_in_a_womens_session_are_rejected_with_the_field_name(
     let mut session = submitted_session(&visit);
     assert_eq!(session.group, Group::Women);
     session.participants.male.age_18_29 = 3;
-    let acks = server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&session)),
-            ],
-        )
-        .await;
+    let acks = server.push(&a, visit_and_session(&visit, &session)).await;
     assert_eq!(
         acks[0].outcome,
         AckOutcome::Stored,
@@ -324,15 +264,7 @@ async fn a_team_member_cannot_accept_its_own_session() {
     let visit = server.visit(&server.team_a);
     let mut session = submitted_session(&visit);
     session.status = Status::Accepted;
-    let acks = server
-        .push(
-            &a,
-            vec![
-                new_change(Record::Visit(visit)),
-                new_change(session_record(&session)),
-            ],
-        )
-        .await;
+    let acks = server.push(&a, visit_and_session(&visit, &session)).await;
     assert!(
         matches!(&acks[1].outcome, AckOutcome::Rejected { reason, .. } if reason == "forbidden" || reason == "invalid_transition")
     );

@@ -206,6 +206,26 @@ pub fn submitted_session(visit: &Visit) -> Session {
     s
 }
 
+/// A visit and one of its sessions, as a device pushes them the first time.
+pub fn visit_and_session(visit: &Visit, session: &Session) -> Vec<PushChange> {
+    vec![
+        new_change(Record::Visit(visit.clone())),
+        new_change(session_record(session)),
+    ]
+}
+
+/// An acceptance of `session` by a West focal point, made now.
+pub fn acceptance(session: &Session) -> fieldconsult_model::Review {
+    fieldconsult_model::Review {
+        id: fieldconsult_model::ReviewId::new(),
+        session_id: session.id,
+        reviewer: "gfp-west-1".to_owned(),
+        decision: fieldconsult_model::Decision::Accepted,
+        comment: String::new(),
+        at: chrono::Utc::now().fixed_offset(),
+    }
+}
+
 pub fn new_change(record: Record) -> PushChange {
     PushChange {
         record,
