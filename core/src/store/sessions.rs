@@ -155,7 +155,9 @@ impl Store {
             if session.status != status {
                 return Err(read_only("status"));
             }
-            if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref()) {
+            if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref())
+                && prev.visit_id != session.visit_id
+            {
                 // Moving a session to a visit of another team would take it from its authors.
                 let prev_visit = visit_in(tx, &prev.visit_id)?;
                 authorize(
