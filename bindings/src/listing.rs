@@ -2,6 +2,7 @@
 
 use fieldconsult_core as core;
 use fieldconsult_core::{BadgeCounts, Entity, OutboxEntry, SyncState};
+use fieldconsult_model::wire::{ConflictNotice, Record};
 use fieldconsult_model::{Group, Status};
 
 use crate::lift::{Lift, time_string};
@@ -26,6 +27,24 @@ pub struct SessionRecord {
     pub sync_state: SyncState,
     /// Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
     pub sync_error: Option<String>,
+    /// Edits the server did not apply because they were built on an older version than the
+    /// one it kept, oldest first: show them to the team and the reviewer.
+    pub conflicts: Vec<SessionConflict>,
+}
+
+/// An edit of a session the server did not apply: it was built on an older version.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SessionConflict {
+    /// The edit as it was sent; `null` if the edit deleted the draft.
+    pub edit: Option<Session>,
+    /// The device that sent it.
+    pub device_id: String,
+    /// When the server received it, RFC 3339.
+    pub detected_at: String,
+    /// Content hash of the edit.
+    pub lost_hash: String,
+    /// Content hash of the version the server kept.
+    pub kept_hash: String,
 }
 
 /// A list row.
@@ -57,6 +76,8 @@ pub struct SessionSummary {
     pub sync_state: SyncState,
     /// Reason code when `sync_state` is `Error`.
     pub sync_error: Option<String>,
+    /// Number of edits the server did not apply (see `SessionRecord.conflicts`).
+    pub conflicts: u64,
 }
 
 /// Which sessions a list shows; empty fields do not filter.
@@ -151,6 +172,22 @@ impl From<core::SessionRecord> for SessionRecord {
             sync_pending: r.sync_pending,
             sync_state: r.sync_state,
             sync_error: r.sync_error,
+            conflicts: r.conflicts.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<ConflictNotice> for SessionConflict {
+    fn from(c: ConflictNotice) -> Self {
+        SessionConflict {
+            edit: match *c.lost {
+                Record::Session(s) => Some((*s).into()),
+                _ => None,
+            },
+            device_id: c.device_id,
+            detected_at: time_string(&c.detected_at),
+            lost_hash: c.lost_hash,
+            kept_hash: c.kept_hash,
         }
     }
 }
@@ -171,6 +208,7 @@ impl From<core::SessionSummary> for SessionSummary {
             sync_pending: s.sync_pending,
             sync_state: s.sync_state,
             sync_error: s.sync_error,
+            conflicts: s.conflicts,
         }
     }
 }

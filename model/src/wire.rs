@@ -23,6 +23,7 @@ use crate::reference::{Community, ReferralService, Team};
 use crate::review::{Addendum, Review};
 use crate::session::Session;
 use crate::status::Role;
+use crate::time::Timestamp;
 use crate::validation::FieldError;
 use crate::visit::Visit;
 
@@ -42,6 +43,39 @@ pub struct SessionTombstone {
     pub id: SessionId,
     /// Its visit.
     pub visit_id: VisitId,
+}
+
+/// An edit the server did not apply because it was built on an older version than the one
+/// the server holds. The server keeps its version, files the pushed one in its history, and
+/// sends this notice, carrying the edit, to the record's team and its sector's reviewers, so
+/// that nothing a team wrote disappears unseen. Only the server writes notices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictNotice {
+    /// Hash of the edit that was not applied; also the notice's id, so a resent push files
+    /// no second notice.
+    pub lost_hash: String,
+    /// Hash of the version the server kept.
+    pub kept_hash: String,
+    /// Hash of the version the edit was built on; `None` if the device had never seen one.
+    pub base_hash: Option<String>,
+    /// The device that sent the edit.
+    pub device_id: String,
+    /// When the server received it.
+    pub detected_at: Timestamp,
+    /// The edit as it was pushed.
+    pub lost: Box<Record>,
+}
+
+impl ConflictNotice {
+    /// Kind of the record the edit was for (`session`, `visit`, ...).
+    pub fn record_kind(&self) -> &'static str {
+        self.lost.kind()
+    }
+
+    /// Id of the record the edit was for.
+    pub fn record_id(&self) -> String {
+        self.lost.id()
+    }
 }
 
 /// Any record that travels between device and server.
@@ -66,6 +100,8 @@ pub enum Record {
     Review(Review),
     /// An addendum.
     Addendum(Addendum),
+    /// An edit the server did not apply (server → device).
+    Conflict(ConflictNotice),
 }
 
 impl Record {
@@ -81,6 +117,7 @@ impl Record {
             Record::SessionTombstone(_) => "session_tombstone",
             Record::Review(_) => "review",
             Record::Addendum(_) => "addendum",
+            Record::Conflict(_) => "conflict",
         }
     }
 
@@ -96,6 +133,7 @@ impl Record {
             Record::SessionTombstone(t) => t.id.to_string(),
             Record::Review(r) => r.id.to_string(),
             Record::Addendum(a) => a.id.to_string(),
+            Record::Conflict(c) => c.lost_hash.clone(),
         }
     }
 

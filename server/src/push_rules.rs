@@ -12,7 +12,7 @@ use fieldconsult_model::validation::{
     Completeness, FieldError, Problem, ValidationContext, ValidationErrors, validate_addendum,
     validate_community, validate_review, validate_session, validate_visit,
 };
-use fieldconsult_model::wire::{Ack, AckOutcome, PushChange, Record};
+use fieldconsult_model::wire::{Ack, AckOutcome, ConflictNotice, PushChange, Record};
 use fieldconsult_model::{Decision, Session, Team};
 
 use crate::storage::{Device, HistoryOutcome, RecordTx, StorageError, StoredRecord};
@@ -85,14 +85,15 @@ pub fn apply_change(
         role: device.role.clone(),
     };
     let step = match record {
-        Record::Team(_) | Record::Checklist(_) | Record::ReferralService(_) => {
-            Step::Refused(Refusal::new(reasons::FORBIDDEN))
-        }
+        Record::Team(_)
+        | Record::Checklist(_)
+        | Record::ReferralService(_)
+        | Record::Conflict(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
         Record::Community(c) => {
             if !matches!(device.role, Role::TeamMember { .. }) {
                 Step::Refused(Refusal::new(reasons::FORBIDDEN))
             } else {
-                store_plain(tx, change, None, now, || validate_community(c))?
+                store_plain(tx, device, change, None, now, || validate_community(c))?
             }
         }
         Record::Visit(v) => match team_member_owner(tx, &device.role, &v.team_id.to_string())? {
@@ -103,11 +104,13 @@ pub fn apply_change(
                 {
                     Step::Refused(Refusal::new(reasons::FORBIDDEN))
                 } else {
-                    store_plain(tx, change, Some(&owner), now, || validate_visit(v, &ctx))?
+                    store_plain(tx, device, change, Some(&owner), now, || {
+                        validate_visit(v, &ctx)
+                    })?
                 }
             }
         },
-        Record::Session(s) => push_session(tx, &actor, change, s, now, &ctx)?,
+        Record::Session(s) => push_session(tx, device, &actor, change, s, now, &ctx)?,
         Record::SessionTombstone(t) => match visit_owner(tx, &t.visit_id.to_string())? {
             None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
             Some(owner) => {
@@ -122,7 +125,7 @@ pub fn apply_change(
                 match status::authorize(&actor, Action::Delete, status_now, &owner) {
                     Err(e) => Step::Refused(e.into()),
                     Ok(_) => {
-                        let step = store_plain(tx, change, Some(&owner), now, || Ok(()))?;
+                        let step = store_plain(tx, device, change, Some(&owner), now, || Ok(()))?;
                         if let (Step::Done(ack), Some(old)) = (&step, stored_session)
                             && ack.outcome == AckOutcome::Stored
                         {
@@ -221,6 +224,7 @@ fn session_owner(
 /// Idempotence, validation and conflict for a record without workflow; stores it if all pass.
 fn store_plain(
     tx: &mut dyn RecordTx,
+    device: &Device,
     change: &PushChange,
     owner: Option<&Team>,
     now: DateTime<Utc>,
@@ -239,18 +243,52 @@ fn store_plain(
     }
     let stored_hash = stored.as_ref().map(|s| s.hash.clone());
     if change.base_hash != stored_hash {
-        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
-        return Ok(ack(
-            record,
-            AckOutcome::Conflict,
-            stored_hash.unwrap_or_default(),
-        ));
+        return conflict(tx, device, change, hash, stored_hash, owner, now);
     }
     if let Some(old) = &stored {
         tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
     }
     tx.put(record, &hash, owner, now)?;
     Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+/// An edit built on `change.base_hash` while the server holds `stored_hash`: the server keeps
+/// its version, files the edit in its history and, for a record with an owner team, sends a
+/// [`ConflictNotice`] with the edit to that team and its reviewers (once per edit: a resent
+/// push files no second notice).
+fn conflict(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    change: &PushChange,
+    hash: String,
+    stored_hash: Option<String>,
+    owner: Option<&Team>,
+    now: DateTime<Utc>,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let kept_hash = stored_hash.unwrap_or_default();
+    if tx.get("conflict", &hash)?.is_none() {
+        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
+        if let Some(owner) = owner {
+            let notice = Record::Conflict(ConflictNotice {
+                lost_hash: hash,
+                kept_hash: kept_hash.clone(),
+                base_hash: change.base_hash.clone(),
+                device_id: device.id.clone(),
+                detected_at: millis(now),
+                lost: Box::new(record.clone()),
+            });
+            tx.put(&notice, &notice.hash(), Some(owner), now)?;
+        }
+    }
+    Ok(ack(record, AckOutcome::Conflict, kept_hash))
+}
+
+/// `now` as a model timestamp (UTC, to the millisecond, as the model keeps times).
+fn millis(now: DateTime<Utc>) -> fieldconsult_model::Timestamp {
+    let mut t = now.fixed_offset();
+    fieldconsult_model::time::truncate_to_millis(&mut t);
+    t
 }
 
 /// Like [`store_plain`] for append-only records: an existing one with other content is
@@ -280,6 +318,7 @@ fn store_append_only(
 
 fn push_session(
     tx: &mut dyn RecordTx,
+    device: &Device,
     actor: &Actor,
     change: &PushChange,
     session: &Session,
@@ -354,12 +393,7 @@ fn push_session(
 
     let stored_hash = stored.as_ref().map(|s| s.hash.clone());
     if change.base_hash != stored_hash {
-        tx.file_history(record, &hash, HistoryOutcome::ConflictLost, now)?;
-        return Ok(ack(
-            record,
-            AckOutcome::Conflict,
-            stored_hash.unwrap_or_default(),
-        ));
+        return conflict(tx, device, change, hash, stored_hash, Some(&owner), now);
     }
 
     let from = stored_session.as_ref().map_or(Status::Draft, |s| s.status);

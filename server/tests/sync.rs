@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use common::{
     Server, acceptance, new_change, session_record, submitted_session, visit_and_session,
 };
-use fieldconsult_model::wire::{AckOutcome, MAX_BATCH_RECORDS, PushChange, Record};
+use fieldconsult_model::wire::{
+    AckOutcome, ConflictNotice, MAX_BATCH_RECORDS, PullResponse, PushChange, Record,
+};
 use fieldconsult_model::{Group, ReviewId, Status};
 
 #[tokio::test]
@@ -225,6 +227,77 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
         history
             .iter()
             .any(|h| h.outcome == "conflict_lost" && h.record == session_record(&edit_2))
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_notice_reaches_the_team_and_its_reviewer_once_and_no_one_else() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let colleague = server.member(&server.team_a).await;
+    let reviewer = server.reviewer("West").await;
+    let other_team = server.member(&server.team_b).await;
+    let visit = server.visit(&server.team_a);
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    let acks = server.push(&a, visit_and_session(&visit, &draft)).await;
+    let base = acks[1].hash.clone();
+    let mut kept = draft.clone();
+    kept.facilitators.female = 2;
+    server
+        .push(
+            &colleague,
+            vec![PushChange {
+                record: session_record(&kept),
+                base_hash: Some(base.clone()),
+            }],
+        )
+        .await;
+
+    let mut lost = draft.clone();
+    lost.facilitators.male = 1;
+    let stale = PushChange {
+        record: session_record(&lost),
+        base_hash: Some(base),
+    };
+    for _ in 0..2 {
+        // The second time is a resend after a lost response.
+        let acks = server.push(&a, vec![stale.clone()]).await;
+        assert_eq!(acks[0].outcome, AckOutcome::Conflict);
+    }
+
+    let notices = |page: PullResponse| -> Vec<ConflictNotice> {
+        page.records
+            .into_iter()
+            .filter_map(|p| match p.record {
+                Record::Conflict(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    for token in [&colleague, &reviewer] {
+        let seen = notices(server.pull(token, 0).await);
+        assert_eq!(seen.len(), 1, "one notice, however often the edit was sent");
+        assert_eq!(*seen[0].lost, session_record(&lost));
+        assert_eq!(seen[0].kept_hash, session_record(&kept).hash());
+    }
+    assert!(notices(server.pull(&other_team, 0).await).is_empty());
+    assert!(
+        notices(server.pull(&a, 0).await).is_empty(),
+        "the author learnt it from the acknowledgement"
+    );
+
+    // Only the server writes notices.
+    let forged = server
+        .push(
+            &a,
+            vec![new_change(Record::Conflict(
+                notices(server.pull(&reviewer, 0).await).remove(0),
+            ))],
+        )
+        .await;
+    assert!(
+        matches!(&forged[0].outcome, AckOutcome::Rejected { reason, .. } if reason == "forbidden")
     );
 }
 

@@ -1,5 +1,6 @@
 //! The eight sync guarantees of DESIGN.md "Sync", each tried against the real server binary
-//! on a loopback port, plus the review round trip between a team and a focal point.
+//! on a loopback port, plus the review round trip between a team and a focal point and what
+//! becomes of an edit that conflicts with another.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fieldconsult_core::{Error, Store, SyncState};
-use fieldconsult_e2e::{Device, Fault, Faulty, KINDS, Mission};
+use fieldconsult_e2e::{Device, Fault, Faulty, KINDS, Mission, complete_session};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{Decision, Group, Status};
 use fieldconsult_server::storage::Storage;
@@ -474,4 +475,76 @@ fn reviews_round_trip() {
     );
     assert_eq!(device.hashes(), team_scope(&mission, &device));
     assert_eq!(reviewer.hashes(), mission.server_hashes(KINDS, |_| true));
+}
+
+#[test]
+fn a_conflicting_edit_is_kept_and_shown_to_the_author_the_team_and_the_reviewer() {
+    let mission = Mission::start();
+    let team = mission.add_team("Engagement Team 4", "East");
+    let first = mission.team_device(team, "tablet-1");
+    let second = mission.team_device(team, "tablet-2");
+    let reviewer = mission.reviewer_device("East", "focal-point");
+    let visit = first.visit();
+    let draft = first
+        .store
+        .save_session(&first.actor, &complete_session(&visit, Group::Women))
+        .unwrap();
+    first.sync_with(&mission.transport()).unwrap();
+    second.sync_with(&mission.transport()).unwrap();
+
+    // Both tablets edit the draft offline; the first one syncs first.
+    let mut kept = first.session(&draft.id).session;
+    kept.participants.female.age_60_plus = 4;
+    let kept = first.store.save_session(&first.actor, &kept).unwrap();
+    let mut lost = second.session(&draft.id).session;
+    lost.participants.female.age_60_plus = 9;
+    let lost = second.store.save_session(&second.actor, &lost).unwrap();
+    let report = first.sync_with(&mission.transport()).unwrap();
+    assert_eq!(report.conflicts, 0, "{report:?}");
+    let report = second.sync_with(&mission.transport()).unwrap();
+    assert_eq!(report.conflicts, 1, "{report:?}");
+
+    // The author keeps the edit, marked as a conflict.
+    let on_author = second.session(&draft.id);
+    assert_eq!(on_author.session, lost);
+    assert_eq!(on_author.sync_state, SyncState::Conflict);
+
+    // The reviewer and the rest of the team see the kept version and the edit next to it.
+    reviewer.sync_with(&mission.transport()).unwrap();
+    first.sync_with(&mission.transport()).unwrap();
+    for device in [&reviewer, &first] {
+        let seen = device.session(&draft.id);
+        assert_eq!(seen.session, kept);
+        assert_eq!(seen.conflicts.len(), 1);
+        let notice = &seen.conflicts[0];
+        assert_eq!(*notice.lost, Record::Session(Box::new(lost.clone())));
+        assert_eq!(notice.device_id, second.enrolment.device_id);
+        assert_eq!(
+            notice.kept_hash,
+            Record::Session(Box::new(kept.clone())).hash()
+        );
+        let row = device
+            .summaries()
+            .into_iter()
+            .find(|s| s.id == draft.id)
+            .expect("listed");
+        assert_eq!(row.conflicts, 1);
+    }
+
+    // The server kept the first version and filed the edit, once, in its history.
+    let storage = mission.storage();
+    let server = storage
+        .get_record("session", &draft.id.to_string())
+        .unwrap()
+        .expect("on the server");
+    assert_eq!(server.hash, Record::Session(Box::new(kept)).hash());
+    let lost_hash = Record::Session(Box::new(lost)).hash();
+    let filed: Vec<_> = storage
+        .history("session", &draft.id.to_string())
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.outcome == "conflict_lost")
+        .collect();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].hash, lost_hash);
 }

@@ -7,6 +7,7 @@
 //! readers can replace it behind the same API if profiling ever shows contention.
 
 mod codec;
+pub mod conflicts;
 pub mod history;
 pub mod outbox;
 pub mod reference;
@@ -20,7 +21,7 @@ pub mod visits;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use chrono::{DateTime, Utc};
 use fieldconsult_model::ValidationContext;
@@ -90,6 +91,7 @@ impl Store {
         options: StoreOptions,
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        wait_for_sqlcipher();
         let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -235,6 +237,32 @@ fn open_conn<'a>(guard: &'a mut MutexGuard<'_, Option<Connection>>) -> Result<&'
 pub(crate) fn now() -> (DateTime<Utc>, ValidationContext) {
     let now = Utc::now();
     (now, ValidationContext::at(now))
+}
+
+/// Returns once SQLCipher has finished initialising in this process.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's initialisation
+/// (`SQLITE_EXTRA_INIT`), so a thread opening a connection while another thread's first
+/// connection is still in there finds SQLCipher "not initialized", and `PRAGMA key` fails
+/// with "PRAGMA key requires a key of one or more characters" (CI hit it when two tests
+/// opened their first stores at once). Keying a throwaway in-memory database succeeds only
+/// once that initialisation is over; whichever thread gets here first tries until it does,
+/// the others wait for it.
+fn wait_for_sqlcipher() {
+    static READY: Once = Once::new();
+    READY.call_once(|| {
+        for _ in 0..1000 {
+            let keyed = Connection::open_in_memory().and_then(|conn| {
+                conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+                conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "00".repeat(32)))
+            });
+            if keyed.is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // Still failing: the caller's own `PRAGMA key` reports the error.
+    });
 }
 
 /// Keys the connection and proves the key right by reading, before anything is written.

@@ -28,6 +28,7 @@ const DELETE_SESSION: &[&str] = &[
         OR (entity = 'review' AND entity_id IN (SELECT id FROM reviews WHERE session_id = :id))
         OR (entity = 'addendum' AND entity_id IN (SELECT id FROM addenda WHERE session_id = :id))",
     "DELETE FROM reviews WHERE session_id = :id",
+    "DELETE FROM conflicts WHERE record_kind = 'session' AND record_id = :id",
     "DELETE FROM addenda WHERE session_id = :id",
     "DELETE FROM sessions WHERE id = :id",
 ];
@@ -38,6 +39,9 @@ const DELETE_EMPTY_VISIT: &[&str] = &[
         AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
         AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
     "DELETE FROM sync_state WHERE entity = 'visit' AND entity_id = :id
+        AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
+        AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
+    "DELETE FROM conflicts WHERE record_kind = 'visit' AND record_id = :id
         AND NOT EXISTS (SELECT 1 FROM sessions WHERE visit_id = :id)
         AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = 'visit' AND entity_id = :id)",
     "DELETE FROM visits WHERE id = :id

@@ -169,8 +169,22 @@ CREATE TABLE sync_parked (
 ) STRICT;
 ";
 
+/// Migration 4: conflict notices the server sends when it did not apply an edit built on an
+/// older version (`wire::ConflictNotice`), kept so the author's team and the reviewer see
+/// the edit; looked up by the record they concern.
+const V4: &str = "
+CREATE TABLE conflicts (
+    lost_hash TEXT PRIMARY KEY NOT NULL,
+    record_kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    detected_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, Transaction, named_params};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode, timestamp};
+use super::conflicts::notices_for;
 use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
@@ -15,6 +16,7 @@ use super::{Store, now};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use fieldconsult_model::validation::{Completeness, validate_session};
+use fieldconsult_model::wire::ConflictNotice;
 use fieldconsult_model::{
     Action, Actor, Addendum, CommunityId, FieldError, Group, Problem, Review, Session, SessionId,
     Status, TeamId, Timestamp, ValidationErrors, VisitId, status::authorize,
@@ -39,6 +41,10 @@ pub struct SessionRecord {
     pub sync_state: SyncState,
     /// Stable reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
     pub sync_error: Option<String>,
+    /// Edits of this session the server did not apply because they were built on an older
+    /// version than the one kept, oldest first: shown to the team and the reviewer so that
+    /// nothing written disappears unseen.
+    pub conflicts: Vec<ConflictNotice>,
 }
 
 /// What a list shows of a session, read from indexed columns without decoding its body.
@@ -70,6 +76,9 @@ pub struct SessionSummary {
     pub sync_state: SyncState,
     /// Stable reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
     pub sync_error: Option<String>,
+    /// Number of edits of this session the server did not apply (see
+    /// [`SessionRecord::conflicts`]).
+    pub conflicts: u64,
 }
 
 /// Which sessions a list shows. Empty fields do not filter.
@@ -290,6 +299,7 @@ impl Store {
                 reviews: reviews_in(tx, id)?,
                 addenda: addenda_in(tx, id)?,
                 sync_pending: outbox::is_pending(tx, Entity::Session, &id_s)?,
+                conflicts: notices_for(tx, "session", &id_s)?,
             })
         })
     }
@@ -320,7 +330,9 @@ impl Store {
                     EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity_id = s.id),
                     {SESSION_STATE_SQL},
                     (SELECT ss.reason FROM sync_state ss
-                     WHERE ss.entity = 'session' AND ss.entity_id = s.id)
+                     WHERE ss.entity = 'session' AND ss.entity_id = s.id),
+                    (SELECT count(*) FROM conflicts c
+                     WHERE c.record_kind = 'session' AND c.record_id = s.id)
              FROM sessions s WHERE {sql}"
         );
         self.read(|tx| {
@@ -586,6 +598,7 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<SessionSummary> {
         sync_pending: r.get(11)?,
         sync_state: SyncState::from_code(&r.get::<_, String>(12)?).ok_or_else(corrupt)?,
         sync_error: r.get(13)?,
+        conflicts: u64::try_from(r.get::<_, i64>(14)?).unwrap_or(0),
     })
 }
 

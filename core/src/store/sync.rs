@@ -357,7 +357,7 @@ pub(crate) fn load_record(
     })
 }
 
-/// The outbox kind a record travels under; `None` for reference data only the server writes.
+/// The outbox kind a record travels under; `None` for what only the server writes.
 pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
     match record {
         Record::Community(_) => Some(Entity::Community),
@@ -365,7 +365,10 @@ pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
         Record::Session(_) | Record::SessionTombstone(_) => Some(Entity::Session),
         Record::Review(_) => Some(Entity::Review),
         Record::Addendum(_) => Some(Entity::Addendum),
-        Record::Team(_) | Record::Checklist(_) | Record::ReferralService(_) => None,
+        Record::Team(_)
+        | Record::Checklist(_)
+        | Record::ReferralService(_)
+        | Record::Conflict(_) => None,
     }
 }
 
@@ -457,6 +460,7 @@ pub(crate) fn write_pulled(
                 ":body": encode(r, "review", &id)?,
             })?;
         }
+        Record::Conflict(c) => super::conflicts::write_notice(tx, c)?,
         Record::Addendum(a) => {
             if !session_exists(tx, &a.session_id)? {
                 return Ok(Written::MissingParent);

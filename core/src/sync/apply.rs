@@ -147,7 +147,7 @@ fn rank(record: &Record) -> u8 {
         Record::Community(_) => 1,
         Record::Visit(_) => 2,
         Record::Session(_) | Record::SessionTombstone(_) => 3,
-        Record::Review(_) | Record::Addendum(_) => 4,
+        Record::Review(_) | Record::Addendum(_) | Record::Conflict(_) => 4,
     }
 }
 

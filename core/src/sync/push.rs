@@ -212,7 +212,14 @@ fn apply_acks(
             AckOutcome::Conflict => {
                 report.conflicts += 1;
                 if still_sent(tx, s)? {
-                    set_state(tx, entity, id, SyncState::Conflict, None)?;
+                    // The version the server kept is now the one the device has seen: a
+                    // pull bringing it is no second conflict, and an edit made after
+                    // looking at both builds on it.
+                    if ack.hash.is_empty() {
+                        set_state(tx, entity, id, SyncState::Conflict, None)?;
+                    } else {
+                        set_server_hash(tx, entity, id, SyncState::Conflict, &ack.hash)?;
+                    }
                 }
             }
             AckOutcome::Rejected { reason, .. } => {

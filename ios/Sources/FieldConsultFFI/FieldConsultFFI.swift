@@ -4789,6 +4789,105 @@ public func FfiConverterTypeSession_lower(_ value: Session) -> RustBuffer {
 
 
 /**
+ * An edit of a session the server did not apply: it was built on an older version.
+ */
+public struct SessionConflict: Equatable, Hashable {
+    /**
+     * The edit as it was sent; `null` if the edit deleted the draft.
+     */
+    public var edit: Session?
+    /**
+     * The device that sent it.
+     */
+    public var deviceId: String
+    /**
+     * When the server received it, RFC 3339.
+     */
+    public var detectedAt: String
+    /**
+     * Content hash of the edit.
+     */
+    public var lostHash: String
+    /**
+     * Content hash of the version the server kept.
+     */
+    public var keptHash: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The edit as it was sent; `null` if the edit deleted the draft.
+         */edit: Session?, 
+        /**
+         * The device that sent it.
+         */deviceId: String, 
+        /**
+         * When the server received it, RFC 3339.
+         */detectedAt: String, 
+        /**
+         * Content hash of the edit.
+         */lostHash: String, 
+        /**
+         * Content hash of the version the server kept.
+         */keptHash: String) {
+        self.edit = edit
+        self.deviceId = deviceId
+        self.detectedAt = detectedAt
+        self.lostHash = lostHash
+        self.keptHash = keptHash
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SessionConflict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionConflict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionConflict {
+        return
+            try SessionConflict(
+                edit: FfiConverterOptionTypeSession.read(from: &buf), 
+                deviceId: FfiConverterString.read(from: &buf), 
+                detectedAt: FfiConverterString.read(from: &buf), 
+                lostHash: FfiConverterString.read(from: &buf), 
+                keptHash: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SessionConflict, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeSession.write(value.edit, into: &buf)
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterString.write(value.detectedAt, into: &buf)
+        FfiConverterString.write(value.lostHash, into: &buf)
+        FfiConverterString.write(value.keptHash, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionConflict_lift(_ buf: RustBuffer) throws -> SessionConflict {
+    return try FfiConverterTypeSessionConflict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionConflict_lower(_ value: SessionConflict) -> RustBuffer {
+    return FfiConverterTypeSessionConflict.lower(value)
+}
+
+
+/**
  * Which sessions a list shows; empty fields do not filter.
  */
 public struct SessionFilter: Equatable, Hashable {
@@ -5032,6 +5131,11 @@ public struct SessionRecord: Equatable, Hashable {
      * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
      */
     public var syncError: String?
+    /**
+     * Edits the server did not apply because they were built on an older version than the
+     * one it kept, oldest first: show them to the team and the reviewer.
+     */
+    public var conflicts: [SessionConflict]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5059,7 +5163,11 @@ public struct SessionRecord: Equatable, Hashable {
          */syncState: SyncState, 
         /**
          * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
-         */syncError: String?) {
+         */syncError: String?, 
+        /**
+         * Edits the server did not apply because they were built on an older version than the
+         * one it kept, oldest first: show them to the team and the reviewer.
+         */conflicts: [SessionConflict]) {
         self.session = session
         self.revision = revision
         self.updatedAt = updatedAt
@@ -5068,6 +5176,7 @@ public struct SessionRecord: Equatable, Hashable {
         self.syncPending = syncPending
         self.syncState = syncState
         self.syncError = syncError
+        self.conflicts = conflicts
     }
 
     
@@ -5093,7 +5202,8 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
                 addenda: FfiConverterSequenceTypeAddendum.read(from: &buf), 
                 syncPending: FfiConverterBool.read(from: &buf), 
                 syncState: FfiConverterTypeSyncState.read(from: &buf), 
-                syncError: FfiConverterOptionString.read(from: &buf)
+                syncError: FfiConverterOptionString.read(from: &buf), 
+                conflicts: FfiConverterSequenceTypeSessionConflict.read(from: &buf)
         )
     }
 
@@ -5106,6 +5216,7 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
         FfiConverterBool.write(value.syncPending, into: &buf)
         FfiConverterTypeSyncState.write(value.syncState, into: &buf)
         FfiConverterOptionString.write(value.syncError, into: &buf)
+        FfiConverterSequenceTypeSessionConflict.write(value.conflicts, into: &buf)
     }
 }
 
@@ -5181,6 +5292,10 @@ public struct SessionSummary: Equatable, Hashable {
      * Reason code when `sync_state` is `Error`.
      */
     public var syncError: String?
+    /**
+     * Number of edits the server did not apply (see `SessionRecord.conflicts`).
+     */
+    public var conflicts: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5223,7 +5338,10 @@ public struct SessionSummary: Equatable, Hashable {
          */syncState: SyncState, 
         /**
          * Reason code when `sync_state` is `Error`.
-         */syncError: String?) {
+         */syncError: String?, 
+        /**
+         * Number of edits the server did not apply (see `SessionRecord.conflicts`).
+         */conflicts: UInt64) {
         self.id = id
         self.visitId = visitId
         self.teamId = teamId
@@ -5237,6 +5355,7 @@ public struct SessionSummary: Equatable, Hashable {
         self.syncPending = syncPending
         self.syncState = syncState
         self.syncError = syncError
+        self.conflicts = conflicts
     }
 
     
@@ -5267,7 +5386,8 @@ public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
                 revision: FfiConverterInt64.read(from: &buf), 
                 syncPending: FfiConverterBool.read(from: &buf), 
                 syncState: FfiConverterTypeSyncState.read(from: &buf), 
-                syncError: FfiConverterOptionString.read(from: &buf)
+                syncError: FfiConverterOptionString.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -5285,6 +5405,7 @@ public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
         FfiConverterBool.write(value.syncPending, into: &buf)
         FfiConverterTypeSyncState.write(value.syncState, into: &buf)
         FfiConverterOptionString.write(value.syncError, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
     }
 }
 
@@ -7987,6 +8108,30 @@ fileprivate struct FfiConverterOptionTypePriorityStat: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
+    typealias SwiftType = Session?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSession.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSession.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGroup: FfiConverterRustBuffer {
     typealias SwiftType = Group?
 
@@ -8451,6 +8596,31 @@ fileprivate struct FfiConverterSequenceTypeReview: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeReview.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSessionConflict: FfiConverterRustBuffer {
+    typealias SwiftType = [SessionConflict]
+
+    public static func write(_ value: [SessionConflict], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSessionConflict.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SessionConflict] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SessionConflict]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSessionConflict.read(from: &buf))
         }
         return seq
     }

@@ -5735,6 +5735,77 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
 
 
 /**
+ * An edit of a session the server did not apply: it was built on an older version.
+ */
+data class SessionConflict (
+    /**
+     * The edit as it was sent; `null` if the edit deleted the draft.
+     */
+    var `edit`: Session?
+    , 
+    /**
+     * The device that sent it.
+     */
+    var `deviceId`: kotlin.String
+    , 
+    /**
+     * When the server received it, RFC 3339.
+     */
+    var `detectedAt`: kotlin.String
+    , 
+    /**
+     * Content hash of the edit.
+     */
+    var `lostHash`: kotlin.String
+    , 
+    /**
+     * Content hash of the version the server kept.
+     */
+    var `keptHash`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSessionConflict: FfiConverterRustBuffer<SessionConflict> {
+    override fun read(buf: ByteBuffer): SessionConflict {
+        return SessionConflict(
+            FfiConverterOptionalTypeSession.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SessionConflict) = (
+            FfiConverterOptionalTypeSession.allocationSize(value.`edit`) +
+            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterString.allocationSize(value.`detectedAt`) +
+            FfiConverterString.allocationSize(value.`lostHash`) +
+            FfiConverterString.allocationSize(value.`keptHash`)
+    )
+
+    override fun write(value: SessionConflict, buf: ByteBuffer) {
+            FfiConverterOptionalTypeSession.write(value.`edit`, buf)
+            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterString.write(value.`detectedAt`, buf)
+            FfiConverterString.write(value.`lostHash`, buf)
+            FfiConverterString.write(value.`keptHash`, buf)
+    }
+}
+
+
+
+/**
  * Which sessions a list shows; empty fields do not filter.
  */
 data class SessionFilter (
@@ -5927,6 +5998,12 @@ data class SessionRecord (
      * Reason code when `sync_state` is `Error` (`hash_mismatch`, `validation`, ...).
      */
     var `syncError`: kotlin.String?
+    , 
+    /**
+     * Edits the server did not apply because they were built on an older version than the
+     * one it kept, oldest first: show them to the team and the reviewer.
+     */
+    var `conflicts`: List<SessionConflict>
     
 ){
     
@@ -5951,6 +6028,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterBoolean.read(buf),
             FfiConverterTypeSyncState.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeSessionConflict.read(buf),
         )
     }
 
@@ -5962,7 +6040,8 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterSequenceTypeAddendum.allocationSize(value.`addenda`) +
             FfiConverterBoolean.allocationSize(value.`syncPending`) +
             FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
-            FfiConverterOptionalString.allocationSize(value.`syncError`)
+            FfiConverterOptionalString.allocationSize(value.`syncError`) +
+            FfiConverterSequenceTypeSessionConflict.allocationSize(value.`conflicts`)
     )
 
     override fun write(value: SessionRecord, buf: ByteBuffer) {
@@ -5974,6 +6053,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterBoolean.write(value.`syncPending`, buf)
             FfiConverterTypeSyncState.write(value.`syncState`, buf)
             FfiConverterOptionalString.write(value.`syncError`, buf)
+            FfiConverterSequenceTypeSessionConflict.write(value.`conflicts`, buf)
     }
 }
 
@@ -6047,6 +6127,11 @@ data class SessionSummary (
      * Reason code when `sync_state` is `Error`.
      */
     var `syncError`: kotlin.String?
+    , 
+    /**
+     * Number of edits the server did not apply (see `SessionRecord.conflicts`).
+     */
+    var `conflicts`: kotlin.ULong
     
 ){
     
@@ -6076,6 +6161,7 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterBoolean.read(buf),
             FfiConverterTypeSyncState.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6092,7 +6178,8 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterLong.allocationSize(value.`revision`) +
             FfiConverterBoolean.allocationSize(value.`syncPending`) +
             FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
-            FfiConverterOptionalString.allocationSize(value.`syncError`)
+            FfiConverterOptionalString.allocationSize(value.`syncError`) +
+            FfiConverterULong.allocationSize(value.`conflicts`)
     )
 
     override fun write(value: SessionSummary, buf: ByteBuffer) {
@@ -6109,6 +6196,7 @@ public object FfiConverterTypeSessionSummary: FfiConverterRustBuffer<SessionSumm
             FfiConverterBoolean.write(value.`syncPending`, buf)
             FfiConverterTypeSyncState.write(value.`syncState`, buf)
             FfiConverterOptionalString.write(value.`syncError`, buf)
+            FfiConverterULong.write(value.`conflicts`, buf)
     }
 }
 
@@ -8139,6 +8227,38 @@ public object FfiConverterOptionalTypePriorityStat: FfiConverterRustBuffer<Prior
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSession: FfiConverterRustBuffer<Session?> {
+    override fun read(buf: ByteBuffer): Session? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSession.read(buf)
+    }
+
+    override fun allocationSize(value: Session?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSession.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Session?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSession.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGroup: FfiConverterRustBuffer<Group?> {
     override fun read(buf: ByteBuffer): Group? {
         if (buf.get().toInt() == 0) {
@@ -8673,6 +8793,34 @@ public object FfiConverterSequenceTypeReview: FfiConverterRustBuffer<List<Review
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReview.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSessionConflict: FfiConverterRustBuffer<List<SessionConflict>> {
+    override fun read(buf: ByteBuffer): List<SessionConflict> {
+        val len = buf.getInt()
+        return List<SessionConflict>(len) {
+            FfiConverterTypeSessionConflict.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SessionConflict>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSessionConflict.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SessionConflict>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSessionConflict.write(it, buf)
         }
     }
 }
