@@ -68,6 +68,16 @@ async fn a_device_does_not_pull_back_what_it_pushed_but_gets_changes_others_made
                 && r.record.id() != visit.id.to_string()),
         "the pusher already holds what it pushed"
     );
+    // The cursor moves past its own pushes all the same: the next pull scans none of them.
+    let again = server.pull(&phone, own.cursor).await;
+    assert!(again.records.is_empty());
+    assert_eq!(again.cursor, own.cursor);
+    let last_returned = own.records.iter().map(|r| r.seq).max().unwrap_or(0);
+    assert!(
+        own.cursor > last_returned,
+        "{} <= {last_returned}",
+        own.cursor
+    );
 
     let review = acceptance(&session);
     server

@@ -3,6 +3,7 @@
 //! it through [`HttpsTransport`]. Transports that break things on purpose ([`Faulty`]) sit
 //! between a device and the server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -338,6 +339,14 @@ impl Device {
         }
         let s = self.store.save_session(&self.actor, &s).unwrap();
         self.store.submit_session(&self.actor, &s.id).unwrap()
+    }
+
+    /// Records `n` submitted sessions, women's, men's and mixed in turn; their ids.
+    pub fn submitted_sessions(&self, n: usize) -> Vec<String> {
+        const GROUPS: [Group; 3] = [Group::Women, Group::Men, Group::Mixed];
+        (0..n)
+            .map(|i| self.submitted_session(GROUPS[i % 3], false).id.to_string())
+            .collect()
     }
 
     /// Every session summary on the device.

@@ -13,19 +13,6 @@ use fieldconsult_model::wire::Record;
 use fieldconsult_model::{Decision, Group, Status};
 use fieldconsult_server::storage::Storage;
 
-const GROUPS: [Group; 3] = [Group::Women, Group::Men, Group::Mixed];
-
-fn record_sessions(device: &Device, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            device
-                .submitted_session(GROUPS[i % 3], false)
-                .id
-                .to_string()
-        })
-        .collect()
-}
-
 /// Every session is synced on the device and nothing waits in its outbox.
 fn assert_all_synced(device: &Device) {
     assert_eq!(device.store.pending_count().unwrap(), 0, "outbox not empty");
@@ -66,7 +53,7 @@ fn nothing_is_lost() {
     let mission = Mission::start();
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
-    let ids = record_sessions(&device, 120);
+    let ids = device.submitted_sessions(120);
     assert_eq!(device.store.pending_count().unwrap(), 240);
 
     let report = device.sync_with(&mission.transport()).unwrap();
@@ -104,7 +91,7 @@ fn exactly_once_under_resent_batches() {
     let mission = Mission::start();
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
-    let mut ids = record_sessions(&device, 20);
+    let mut ids = device.submitted_sessions(20);
 
     // Every push arrives twice; the client sees only the second answer.
     let twice = Faulty::new(mission.transport(), |_, r| {
@@ -122,7 +109,7 @@ fn exactly_once_under_resent_batches() {
     assert_once_on_server(&mission, &ids);
 
     // The answer to a push is lost after the server committed it; the next sync resends.
-    ids.extend(record_sessions(&device, 10));
+    ids.extend(device.submitted_sessions(10));
     let lose_first_push = Faulty::new(mission.transport(), |i, r| {
         if i == 0 && r.path == "/v1/push" {
             Fault::LoseAnswer
@@ -168,8 +155,8 @@ fn convergence() {
     let device = mission.team_device(team, "tablet-1");
     let other = mission.team_device(other_team, "tablet-9");
     let reviewer = mission.reviewer_device("West", "focal-point");
-    let ids = record_sessions(&device, 6);
-    record_sessions(&other, 2);
+    let ids = device.submitted_sessions(6);
+    other.submitted_sessions(2);
     device.sync_with(&mission.transport()).unwrap();
     other.sync_with(&mission.transport()).unwrap();
 
@@ -224,7 +211,7 @@ fn urgent_first() {
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
     // More routine records than one batch holds, recorded before the urgent one.
-    let routine = record_sessions(&device, 255);
+    let routine = device.submitted_sessions(255);
     let urgent = device.submitted_session(Group::Women, true);
     assert!(device.store.pending_count().unwrap() > 500);
 
@@ -270,7 +257,7 @@ fn resume_after_a_cut() {
     let mission = Mission::start();
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
-    let ids = record_sessions(&device, 300);
+    let ids = device.submitted_sessions(300);
     assert_eq!(device.store.pending_count().unwrap(), 600);
 
     // The connection breaks at the second push batch.
@@ -320,7 +307,7 @@ fn idle_sync_is_one_small_request() {
     let mission = Mission::start();
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
-    record_sessions(&device, 30);
+    device.submitted_sessions(30);
     device.sync_with(&mission.transport()).unwrap();
     device.sync_with(&mission.transport()).unwrap();
 
@@ -345,9 +332,9 @@ fn scope() {
     let west = mission.reviewer_device("West", "focal-west");
     let east = mission.reviewer_device("East", "focal-east");
 
-    let ids_a: BTreeSet<String> = record_sessions(&a, 3).into_iter().collect();
-    let ids_b: BTreeSet<String> = record_sessions(&b, 2).into_iter().collect();
-    let ids_c: BTreeSet<String> = record_sessions(&c, 2).into_iter().collect();
+    let ids_a: BTreeSet<String> = a.submitted_sessions(3).into_iter().collect();
+    let ids_b: BTreeSet<String> = b.submitted_sessions(2).into_iter().collect();
+    let ids_c: BTreeSet<String> = c.submitted_sessions(2).into_iter().collect();
     for _ in 0..2 {
         for d in [&a, &b, &c, &west, &east] {
             d.sync_with(&mission.transport()).unwrap();
@@ -378,13 +365,13 @@ fn revocation() {
     let team = mission.add_team("Engagement Team 3", "West");
     let device = mission.team_device(team, "tablet-1");
     let colleague = mission.team_device(team, "tablet-2");
-    record_sessions(&device, 2);
+    device.submitted_sessions(2);
     device.sync_with(&mission.transport()).unwrap();
     let listed = mission.admin(&["devices"]);
     assert!(listed.contains(&device.enrolment.device_id), "{listed}");
 
     mission.revoke(&device.enrolment.device_id);
-    record_sessions(&device, 1);
+    device.submitted_sessions(1);
     let err = device.sync_with(&mission.transport()).unwrap_err();
     assert!(matches!(err, Error::Revoked), "{err:?}");
     for file in Store::files(&device.path) {

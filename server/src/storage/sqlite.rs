@@ -451,8 +451,18 @@ impl Storage for SqliteStorage {
                 });
             }
         }
+        // A complete answer moves the cursor past everything scanned, the device's own
+        // pushes included, so that later pulls do not scan them again. Sound because seqs
+        // are assigned in commit order here (one writer at a time) and this read sees one
+        // snapshot; a backend whose sequence can commit out of order needs another bound.
+        let cursor = if more {
+            records.last().map_or(after, |r| r.seq)
+        } else {
+            let newest: Option<i64> =
+                tx.query_row("SELECT max(seq) FROM changes", [], |r| r.get(0))?;
+            newest.map_or(after, |n| u64::try_from(n).unwrap_or(after).max(after))
+        };
         tx.commit()?;
-        let cursor = records.last().map_or(after, |r| r.seq);
         Ok(PullResponse {
             records,
             cursor,
