@@ -38,6 +38,10 @@ pub enum StorageError {
     /// The storage lock was poisoned by a panic in another request.
     #[error("storage lock poisoned")]
     Poisoned,
+    /// The push was applied in a group with others whose commit failed: nothing of it was
+    /// stored, and the device sends it again.
+    #[error("the group commit carrying this push failed")]
+    GroupCommitFailed,
 }
 
 /// An enrolled device, as authentication finds it.

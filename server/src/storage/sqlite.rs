@@ -1,14 +1,19 @@
 //! The embedded SQLite backend: one file, created on first start, WAL with
-//! `synchronous=FULL`, foreign keys, migrations through rusqlite_migration. One connection
-//! behind a mutex serves every request (SQLite has one writer anyway).
+//! `synchronous=FULL`, foreign keys, migrations through rusqlite_migration.
+//!
+//! One writer connection behind a mutex (SQLite has one writer anyway) and a few read-only
+//! connections: a push holds the writer through its commit and fsync, and without readers
+//! every token check and pull of every other device would queue behind it. WAL lets the
+//! readers run meanwhile, each on the last committed state.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use fieldconsult_model::wire::{Ack, PullResponse, PulledRecord, PushChange, Record};
 use fieldconsult_model::{Role, Team};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, named_params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
 
 use super::{
     Device, DeviceInfo, HistoryEntry, HistoryOutcome, RecordTx, Storage, StorageError,
@@ -16,15 +21,31 @@ use super::{
 };
 use crate::push_rules;
 
+/// Read-only connections beside the writer: enough for the blocking threads that usually
+/// run at once on a small mission server, few enough to keep memory small.
+const READERS: usize = 4;
+
 /// SQLite storage in one file (or in memory, for tests).
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// Empty for an in-memory database, which the writer then serves alone.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    /// Pushes waiting for the writer (see `push`).
+    pushes: Mutex<Vec<Arc<PushJob>>>,
 }
 
 impl SqliteStorage {
     /// Opens (creating it on first start) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        Self::prepare(Connection::open(path)?)
+        let mut storage = Self::prepare(Connection::open(path)?)?;
+        for _ in 0..READERS {
+            let reader = Connection::open(path)?;
+            reader.pragma_update(None, "query_only", "ON")?;
+            reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            storage.readers.push(Mutex::new(reader));
+        }
+        Ok(storage)
     }
 
     /// An in-memory database, for tests and demos.
@@ -40,11 +61,29 @@ impl SqliteStorage {
         schema::migrations().to_latest(&mut conn)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
+            pushes: Mutex::new(Vec::new()),
         })
     }
 
+    /// The writer.
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
         self.conn.lock().map_err(|_| StorageError::Poisoned)
+    }
+
+    /// A connection for reading: a free reader if there is one, else the next in turn.
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
+        if self.readers.is_empty() {
+            return self.conn();
+        }
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[i].lock().map_err(|_| StorageError::Poisoned)
     }
 }
 
@@ -68,9 +107,65 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, S
 
 /// A write transaction seen through [`RecordTx`].
 struct SqliteTx<'a> {
-    tx: &'a Transaction<'a>,
+    tx: &'a Connection,
     /// The device whose push this is; `None` for the admin's reference data.
     author: Option<&'a str>,
+}
+
+/// Pushes committed together at most: bounds how long one transaction holds the writer.
+const MAX_GROUP: usize = 32;
+
+/// One push waiting for the group commit that carries it.
+struct PushJob {
+    device: Device,
+    changes: Vec<PushChange>,
+    now: DateTime<Utc>,
+    result: Mutex<Option<Result<Vec<Ack>, StorageError>>>,
+}
+
+impl PushJob {
+    fn take_result(&self) -> Result<Option<Result<Vec<Ack>, StorageError>>, StorageError> {
+        Ok(self.result.lock().map_err(|_| StorageError::Poisoned)?.take())
+    }
+
+    fn set_result(&self, result: Result<Vec<Ack>, StorageError>) -> Result<(), StorageError> {
+        *self.result.lock().map_err(|_| StorageError::Poisoned)? = Some(result);
+        Ok(())
+    }
+}
+
+/// Applies each push of `group` in its own savepoint (a push that fails leaves no trace and
+/// fails alone) and commits them all at once.
+/// The results are in the order of `group`.
+fn commit_group(
+    conn: &mut Connection,
+    group: &[Arc<PushJob>],
+) -> Result<Vec<Result<Vec<Ack>, StorageError>>, StorageError> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        let sp = tx.savepoint()?;
+        let applied = {
+            let mut rtx = SqliteTx {
+                tx: &sp,
+                author: Some(&job.device.id),
+            };
+            job.changes
+                .iter()
+                .map(|change| push_rules::apply_change(&mut rtx, &job.device, change, job.now))
+                .collect::<Result<Vec<Ack>, StorageError>>()
+        };
+        match applied {
+            Ok(acks) => {
+                sp.commit()?;
+                results.push(Ok(acks));
+            }
+            // Dropping the savepoint rolls this push back.
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 const SELECT_RECORD: &str =
@@ -169,7 +264,7 @@ impl RecordTx for SqliteTx<'_> {
 }
 
 /// Mirrors a reference record into its typed table.
-fn put_typed_reference(tx: &Transaction<'_>, record: &Record) -> Result<(), StorageError> {
+fn put_typed_reference(tx: &Connection, record: &Record) -> Result<(), StorageError> {
     match record {
         Record::Team(t) => {
             tx.prepare_cached(
@@ -230,7 +325,7 @@ fn device_from_row(
 
 impl Storage for SqliteStorage {
     fn ping(&self) -> Result<(), StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         conn.prepare_cached("SELECT 1")?
             .query_row([], |r| r.get::<_, i64>(0))?;
         Ok(())
@@ -322,7 +417,7 @@ impl Storage for SqliteStorage {
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let row = conn
             .prepare_cached("SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash")?
             .query_row(named_params! {":hash": token_hash}, |r| {
@@ -352,7 +447,7 @@ impl Storage for SqliteStorage {
     }
 
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT id, label, role, enrolled_at, revoked_at FROM devices ORDER BY enrolled_at",
         )?;
@@ -385,20 +480,45 @@ impl Storage for SqliteStorage {
         changes: &[PushChange],
         now: DateTime<Utc>,
     ) -> Result<Vec<Ack>, StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut acks = Vec::with_capacity(changes.len());
-        {
-            let mut rtx = SqliteTx {
-                tx: &tx,
-                author: Some(&device.id),
+        let mine = Arc::new(PushJob {
+            device: device.clone(),
+            changes: changes.to_vec(),
+            now,
+            result: Mutex::new(None),
+        });
+        self.pushes
+            .lock()
+            .map_err(|_| StorageError::Poisoned)?
+            .push(Arc::clone(&mine));
+        // Group commit: whoever holds the writer commits the pushes queued by then (oldest
+        // first) in one transaction, so a burst of devices pays for one fsync instead of one
+        // each. A push whose turn comes finds its answer ready, or commits a group itself.
+        loop {
+            let mut conn = self.conn()?;
+            if let Some(done) = mine.take_result()? {
+                return done;
+            }
+            let group: Vec<Arc<PushJob>> = {
+                let mut queue = self.pushes.lock().map_err(|_| StorageError::Poisoned)?;
+                let n = queue.len().min(MAX_GROUP);
+                queue.drain(..n).collect()
             };
-            for change in changes {
-                acks.push(push_rules::apply_change(&mut rtx, device, change, now)?);
+            match commit_group(&mut conn, &group) {
+                Ok(results) => {
+                    for (job, result) in group.iter().zip(results) {
+                        job.set_result(result)?;
+                    }
+                }
+                Err(e) => {
+                    for job in &group {
+                        job.set_result(Err(StorageError::GroupCommitFailed))?;
+                    }
+                    if group.iter().any(|job| Arc::ptr_eq(job, &mine)) {
+                        mine.set_result(Err(e))?;
+                    }
+                }
             }
         }
-        tx.commit()?;
-        Ok(acks)
     }
 
     fn pull(&self, device: &Device, after: u64, limit: u32) -> Result<PullResponse, StorageError> {
@@ -407,7 +527,7 @@ impl Storage for SqliteStorage {
             Role::Reviewer { sector } => (None, Some(sector.clone())),
         };
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
-        let mut conn = self.conn()?;
+        let mut conn = self.reader()?;
         let tx = conn.transaction()?;
         let mut records = Vec::new();
         let mut more = false;
@@ -471,12 +591,12 @@ impl Storage for SqliteStorage {
     }
 
     fn get_record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         get_record(&conn, kind, id)
     }
 
     fn records_of_kind(&self, kind: &str) -> Result<Vec<StoredRecord>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut stmt =
             conn.prepare("SELECT body, hash, team_id FROM records WHERE kind = :kind ORDER BY id")?;
         let rows = stmt.query_map(named_params! {":kind": kind}, |r| {
@@ -499,7 +619,7 @@ impl Storage for SqliteStorage {
     }
 
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT hash, body, outcome, at FROM record_history
              WHERE kind = :kind AND id = :id ORDER BY rowid",
