@@ -4,6 +4,8 @@
 //! ```text
 //! cargo run --release -p fieldconsult-server --example syncbench -- --sessions 10000
 //! cargo run --release -p fieldconsult-server --example syncbench -- --device-dir /tmp
+//! npm ci --prefix bench/pouchdb && \
+//!   cargo run --release -p fieldconsult-server --example syncbench -- --pouchdb
 //! ```
 //!
 //! - The server runs in a **child process** (this binary, re-executed with
@@ -20,11 +22,20 @@
 //! - Sessions: two per visit (women's, men's), every topic answered with a short note, five
 //!   ranked priorities, two or three concerns; 1% are left as drafts and are the ones the
 //!   resync edits and submits. `json_bytes` sums `serde_json::to_vec(&Record::Session(..))`.
+//! - `--pouchdb`: the baseline of DESIGN.md "Targets", in the same run. The sessions as the
+//!   first sync pushes them (that same `Record::Session` JSON, the bytes `json_bytes` counts)
+//!   go to a temporary JSON Lines file; once our own server has stopped,
+//!   `node bench/pouchdb/replicate.js FILE DEVICE_DIR` loads them into a PouchDB (LevelDB, in
+//!   the device folder), replicates them to express-pouchdb on loopback in a child process, and
+//!   its figures come back as `pouchdb_*`, with `speedup_vs_pouchdb` =
+//!   `pouchdb_first_sync_s / first_sync_s`. It installs nothing: run
+//!   `npm ci --prefix bench/pouchdb` first.
 
 mod support;
 
-use std::io::BufRead;
+use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::{Duration, FixedOffset, Utc};
@@ -83,6 +94,7 @@ fn main() -> Result<(), Error> {
     }
     let mut sessions: usize = 10_000;
     let mut device_dir: Option<PathBuf> = None;
+    let mut pouchdb = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -92,13 +104,27 @@ fn main() -> Result<(), Error> {
             "--device-dir" => {
                 device_dir = Some(args.next().ok_or("--device-dir needs a path")?.into());
             }
+            "--pouchdb" => pouchdb = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    bench(sessions.max(2), device_dir)
+    bench(sessions.max(2), device_dir, pouchdb)
 }
 
-fn bench(n: usize, device_dir: Option<PathBuf>) -> Result<(), Error> {
+fn bench(n: usize, device_dir: Option<PathBuf>, pouchdb: bool) -> Result<(), Error> {
+    // Checked first, so that a missing `npm ci` does not cost the whole run.
+    let pouchdb_dir = if pouchdb { Some(pouchdb_dir()?) } else { None };
+    let jsonl = if pouchdb {
+        Some(
+            tempfile::Builder::new()
+                .prefix("syncbench-sessions")
+                .suffix(".jsonl")
+                .tempfile()?,
+        )
+    } else {
+        None
+    };
+    let mut jsonl_writer = jsonl.as_ref().map(|f| BufWriter::new(f.as_file()));
     let server_dir = tempfile::tempdir()?;
     let shm = Path::new("/dev/shm");
     let device_parent = device_dir.unwrap_or_else(|| {
@@ -144,7 +170,11 @@ fn bench(n: usize, device_dir: Option<PathBuf>) -> Result<(), Error> {
         &team.id,
         &communities,
         &code,
+        jsonl_writer.as_mut().map(|w| w as &mut dyn Write),
     );
+    if let Some(mut w) = jsonl_writer.take() {
+        w.flush()?;
+    }
 
     drop(child.stdin.take()); // stops the server
     let mut rest = String::new();
@@ -169,6 +199,9 @@ fn bench(n: usize, device_dir: Option<PathBuf>) -> Result<(), Error> {
     if held != n {
         eprintln!("WARNING: the server holds {held} sessions, expected {n}");
     }
+    if let (Some(dir), Some(file)) = (&pouchdb_dir, &jsonl) {
+        pouchdb_baseline(dir, file.path(), &device_parent, n, &mut out)?;
+    }
     println!("{}", serde_json::Value::Object(out));
     Ok(())
 }
@@ -180,6 +213,7 @@ fn device_side(
     team_id: &fieldconsult_model::TeamId,
     communities: &[Community],
     code: &str,
+    mut jsonl: Option<&mut dyn Write>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
     let mut raw = [0u8; DatabaseKey::LEN];
     getrandom::fill(&mut raw).map_err(|e| format!("random key: {e}"))?;
@@ -235,6 +269,10 @@ fn device_side(
             eprintln!("a session: {}", String::from_utf8_lossy(&json));
         }
         json_bytes += json.len() as u64;
+        if let Some(w) = jsonl.as_deref_mut() {
+            w.write_all(&json)?;
+            w.write_all(b"\n")?;
+        }
         if (i + 1) % 2000 == 0 {
             eprintln!("  {} sessions", i + 1);
         }
@@ -336,4 +374,92 @@ fn check(r: &SyncReport, what: &str) -> Result<(), Error> {
 /// Resets VmHWM to the current RSS (Linux ≥ 4.0).
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// `bench/pouchdb` of this workspace, with its packages installed.
+fn pouchdb_dir() -> Result<PathBuf, Error> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace folder")?
+        .join("bench/pouchdb");
+    if !dir.join("node_modules").is_dir() {
+        return Err(format!(
+            "--pouchdb: {} has no node_modules: run `npm ci --prefix bench/pouchdb` \
+             in the workspace first (syncbench installs nothing itself)",
+            dir.display()
+        )
+        .into());
+    }
+    Ok(dir)
+}
+
+/// Runs `node replicate.js` on the sessions in `jsonl` and adds its figures to `out` as
+/// `pouchdb_*`, with `speedup_vs_pouchdb`.
+fn pouchdb_baseline(
+    dir: &Path,
+    jsonl: &Path,
+    device_parent: &Path,
+    n: usize,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Error> {
+    eprintln!(
+        "PouchDB baseline: node {}",
+        dir.join("replicate.js").display()
+    );
+    let run = Command::new("node")
+        .arg(dir.join("replicate.js"))
+        .arg(jsonl)
+        .arg(device_parent)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("--pouchdb: cannot run node (Node 20 needed): {e}"))?;
+    if !run.status.success() {
+        return Err(format!("--pouchdb: replicate.js failed ({})", run.status).into());
+    }
+    let stdout = String::from_utf8(run.stdout)?;
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or("--pouchdb: replicate.js printed nothing")?;
+    let p: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)?;
+    eprintln!("PouchDB baseline: {line}");
+    let field = |k: &str| {
+        p.get(k)
+            .cloned()
+            .ok_or_else(|| format!("--pouchdb: replicate.js printed no {k}"))
+    };
+    if field("records")?.as_u64() != Some(n as u64) {
+        return Err(format!(
+            "--pouchdb: replicate.js replicated {}, not {n}",
+            field("records")?
+        )
+        .into());
+    }
+    for (ours, theirs) in [
+        ("pouchdb_first_sync_s", "first_sync_s"),
+        ("pouchdb_requests", "requests"),
+        ("pouchdb_bytes_up", "bytes_up"),
+        ("pouchdb_bytes_down", "bytes_down"),
+        ("pouchdb_idle_requests", "idle_sync_requests"),
+        ("pouchdb_idle_bytes", "idle_sync_bytes"),
+        ("pouchdb_device_peak_rss_mb", "device_peak_rss_mb"),
+        ("pouchdb_wire_bytes_up", "wire_bytes_up"),
+        ("pouchdb_wire_bytes_down", "wire_bytes_down"),
+        ("pouchdb_server_peak_rss_mb", "server_peak_rss_mb"),
+        ("pouchdb_doc_json_avg_bytes", "doc_json_avg_bytes"),
+        ("pouchdb_version", "pouchdb_version"),
+    ] {
+        out.insert(ours.into(), field(theirs)?);
+    }
+    let theirs = field("first_sync_s")?
+        .as_f64()
+        .ok_or("--pouchdb: first_sync_s")?;
+    let ours = out
+        .get("first_sync_s")
+        .and_then(serde_json::Value::as_f64)
+        .ok_or("no first_sync_s")?;
+    out.insert("speedup_vs_pouchdb".into(), round1(theirs / ours).into());
+    Ok(())
 }
