@@ -308,6 +308,12 @@ pub mod problem_types {
     pub const BATCH_TOO_LARGE: &str = "/problems/batch-too-large";
     /// The role does not allow this request.
     pub const FORBIDDEN: &str = "/problems/forbidden";
+    /// The body's `Content-Encoding` is not one the server reads (gzip, zstd).
+    pub const UNSUPPORTED_ENCODING: &str = "/problems/unsupported-encoding";
+    /// The request took longer than the server allows; send it again.
+    pub const TIMEOUT: &str = "/problems/timeout";
+    /// No such endpoint (or method on it): a client of another protocol version.
+    pub const NOT_FOUND: &str = "/problems/not-found";
     /// Anything else went wrong on the server.
     pub const INTERNAL: &str = "/problems/internal";
 }

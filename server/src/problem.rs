@@ -144,8 +144,14 @@ where
     let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge.problem()
     } else {
+        let kind = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => problem_types::UNSUPPORTED_ENCODING,
+            StatusCode::REQUEST_TIMEOUT => problem_types::TIMEOUT,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => problem_types::NOT_FOUND,
+            _ => "about:blank",
+        };
         ProblemDetails {
-            kind: "about:blank".to_owned(),
+            kind: kind.to_owned(),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: String::new(),

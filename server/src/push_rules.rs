@@ -115,14 +115,23 @@ pub fn apply_change(
             None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
             Some(owner) => {
                 let stored_session = tx.get("session", &id)?;
-                let status_now = match &stored_session {
+                let (status_now, same_visit) = match &stored_session {
                     Some(StoredRecord {
                         record: Record::Session(s),
                         ..
-                    }) => s.status,
-                    _ => Status::Draft,
+                    }) => (s.status, s.visit_id == t.visit_id),
+                    _ => (Status::Draft, true),
                 };
-                match status::authorize(&actor, Action::Delete, status_now, &owner) {
+                // The rights are those over the session's own visit: a tombstone naming
+                // another visit (one's own) must not reach another team's draft.
+                let allowed = if same_visit {
+                    status::authorize(&actor, Action::Delete, status_now, &owner)
+                } else {
+                    Err(TransitionError::NotPermitted {
+                        action: Action::Delete,
+                    })
+                };
+                match allowed {
                     Err(e) => Step::Refused(e.into()),
                     Ok(_) => {
                         let step = store_plain(tx, device, change, Some(&owner), now, || Ok(()))?;
@@ -287,7 +296,7 @@ fn conflict(
 /// `now` as a model timestamp (UTC, to the millisecond, as the model keeps times).
 fn millis(now: DateTime<Utc>) -> fieldconsult_model::Timestamp {
     let mut t = now.fixed_offset();
-    fieldconsult_model::time::truncate_to_millis(&mut t);
+    fieldconsult_model::time::round_to_stored_precision(&mut t);
     t
 }
 

@@ -167,6 +167,10 @@ async fn health_and_readiness_answer_ok() {
     let missing = server.get("/v1/nothing", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.content_type(), "application/problem+json");
+    assert_eq!(
+        missing.json()["type"],
+        fieldconsult_model::wire::problem_types::NOT_FOUND
+    );
 }
 
 #[tokio::test]

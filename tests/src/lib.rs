@@ -424,7 +424,7 @@ impl Device {
 /// A time `m` minutes ago, at millisecond precision.
 pub fn minutes_ago(m: i64) -> Timestamp {
     let mut t = (Utc::now() - chrono::Duration::minutes(m)).fixed_offset();
-    fieldconsult_model::time::truncate_to_millis(&mut t);
+    fieldconsult_model::time::round_to_stored_precision(&mut t);
     t
 }
 

@@ -40,7 +40,7 @@ pub fn raw_connection(path: &std::path::Path) -> rusqlite::Connection {
 /// A time `m` minutes ago, at the millisecond precision the store keeps.
 pub fn minutes_ago(m: i64) -> Timestamp {
     let mut t = (Utc::now() - Duration::minutes(m)).fixed_offset();
-    fieldconsult_model::time::truncate_to_millis(&mut t);
+    fieldconsult_model::time::round_to_stored_precision(&mut t);
     t
 }
 

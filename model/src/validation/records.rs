@@ -9,7 +9,7 @@ use crate::checklist::ChecklistTemplate;
 use crate::reference::{Community, ReferralService, Team};
 use crate::review::{Addendum, Decision, Review};
 use crate::text::{MAX_ID, MAX_LINE, MAX_NOTE, TextKind, normalize_in_place};
-use crate::time::truncate_to_millis;
+use crate::time::round_to_stored_precision;
 use crate::visit::Visit;
 
 impl Team {
@@ -39,9 +39,9 @@ impl ReferralService {
 impl Visit {
     /// NFC-normalises every text field and truncates times to milliseconds, in place.
     pub fn normalize(&mut self) {
-        truncate_to_millis(&mut self.started_at);
+        round_to_stored_precision(&mut self.started_at);
         if let Some(t) = &mut self.ended_at {
-            truncate_to_millis(t);
+            round_to_stored_precision(t);
         }
         normalize_in_place(&mut self.notes);
     }
@@ -50,7 +50,7 @@ impl Visit {
 impl Review {
     /// NFC-normalises every text field and truncates the time to milliseconds, in place.
     pub fn normalize(&mut self) {
-        truncate_to_millis(&mut self.at);
+        round_to_stored_precision(&mut self.at);
         normalize_in_place(&mut self.reviewer);
         normalize_in_place(&mut self.comment);
     }
@@ -59,7 +59,7 @@ impl Review {
 impl Addendum {
     /// NFC-normalises every text field and truncates the time to milliseconds, in place.
     pub fn normalize(&mut self) {
-        truncate_to_millis(&mut self.at);
+        round_to_stored_precision(&mut self.at);
         normalize_in_place(&mut self.author);
         normalize_in_place(&mut self.text);
     }

@@ -12,7 +12,7 @@ use crate::checklist::ChecklistTemplate;
 use crate::session::{AgeBand, Group, InterpreterSex, Session, Sex};
 use crate::taxonomy::{ConcernCategory, PriorityCategory};
 use crate::text::{MAX_LINE, MAX_NOTE, TextKind, normalize_in_place};
-use crate::time::truncate_to_millis;
+use crate::time::round_to_stored_precision;
 
 /// How complete a session must be.
 #[derive(Clone, Copy, Debug)]
@@ -27,9 +27,9 @@ pub enum Completeness<'a> {
 impl Session {
     /// NFC-normalises every text field and truncates times to milliseconds, in place.
     pub fn normalize(&mut self) {
-        truncate_to_millis(&mut self.started_at);
+        round_to_stored_precision(&mut self.started_at);
         if let Some(t) = &mut self.ended_at {
-            truncate_to_millis(t);
+            round_to_stored_precision(t);
         }
         normalize_in_place(&mut self.interpreter.language);
         normalize_in_place(&mut self.sensitive_note);

@@ -125,7 +125,11 @@ struct PushJob {
 
 impl PushJob {
     fn take_result(&self) -> Result<Option<Result<Vec<Ack>, StorageError>>, StorageError> {
-        Ok(self.result.lock().map_err(|_| StorageError::Poisoned)?.take())
+        Ok(self
+            .result
+            .lock()
+            .map_err(|_| StorageError::Poisoned)?
+            .take())
     }
 
     fn set_result(&self, result: Result<Vec<Ack>, StorageError>) -> Result<(), StorageError> {
