@@ -198,6 +198,28 @@ impl Mission {
         panic!("could not start the server: {last_error}");
     }
 
+    /// The server's database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db
+    }
+
+    /// Kills the running server with SIGKILL (as a crash or a power cut would stop it) and
+    /// waits for it to exit. Its database file stays; [`Mission::restart_server`] serves it
+    /// again.
+    pub fn kill_server(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts `serve` again on the same database, on a new port: [`Mission::url`] and
+    /// [`Mission::transport`] then point at it.
+    pub fn restart_server(&mut self) {
+        self.kill_server();
+        self.serve();
+    }
+
     /// The server's storage, opened beside the running server (WAL allows readers).
     pub fn storage(&self) -> SqliteStorage {
         SqliteStorage::open(&self.db).unwrap()
