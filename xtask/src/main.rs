@@ -1,12 +1,14 @@
 //! `cargo xtask ...`: FieldConsult's build, test and packaging commands.
 //!
 //! - `bindings`: build the FFI library and regenerate the committed Kotlin and Swift.
-//! - `test`: the workspace's Rust tests, the staleness check of the committed bindings, and the
-//!   Kotlin tests compiled with `kotlinc -Werror` and run on the desktop JVM.
+//! - `test`: the workspace's Rust tests, the staleness check of the committed bindings, the
+//!   Kotlin tests compiled with `kotlinc -Werror` and run on the desktop JVM, and a short run of
+//!   each fuzz target (when cargo-fuzz is installed).
 //! - `android`: release libraries for the Android ABIs with cargo-ndk.
 //! - `ios`: the XCFramework, on a Mac with Xcode.
 
 mod bindings;
+mod fuzz;
 mod kotlin;
 mod mobile;
 mod workspace;
@@ -23,7 +25,8 @@ usage: cargo xtask <command>
 
 commands:
   bindings  build fieldconsult-ffi and regenerate the Kotlin (android/) and Swift (ios/) bindings
-  test      cargo test --workspace, check the committed bindings are fresh, run the Kotlin JVM tests
+  test      cargo test --workspace, check the committed bindings are fresh, run the Kotlin JVM tests,
+            fuzz each target for 5 s (cargo-fuzz)
   android   release build for arm64-v8a, armeabi-v7a and x86_64 into android/src/main/jniLibs (cargo-ndk + NDK)
   ios       build ios/FieldConsultFFIC.xcframework (macOS with Xcode only)";
 
@@ -85,6 +88,10 @@ fn test(ws: &Workspace) -> Result<()> {
             None
         }
     };
+    // Last: a few seconds per fuzz target (skipped, saying so, without cargo-fuzz).
+    if let Err(error) = fuzz::smoke(ws) {
+        failures.push(error.to_string());
+    }
     for failure in &failures {
         eprintln!("xtask: error: {failure}");
     }
