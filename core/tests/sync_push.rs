@@ -309,6 +309,53 @@ fn a_rejected_record_is_in_error_with_the_reason_code() {
 }
 
 #[test]
+fn a_session_refused_only_for_a_fast_device_clock_is_pushed_again_until_it_goes_through() {
+    let (f, server) = enrolled();
+    let s = f.saved_session(Group::Women);
+    let id = s.id.to_string();
+    server
+        .state
+        .lock()
+        .unwrap()
+        .in_future_ids
+        .insert(id.clone());
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.rejected, 1);
+    let row = f.store.get_session(&s.id).unwrap();
+    assert_eq!(row.sync_state, SyncState::Error);
+    assert_eq!(row.sync_error.as_deref(), Some("clock_ahead"));
+
+    // Still ahead: sent again, refused again, kept.
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!((report.pushed, report.rejected), (1, 1));
+
+    // The server's clock has passed it.
+    server.state.lock().unwrap().in_future_ids.remove(&id);
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.acknowledged, 1);
+    assert_eq!(state_of(&f.store, &s), SyncState::Synced);
+}
+
+#[test]
+fn a_record_refused_for_a_missing_parent_follows_its_parent_without_an_edit() {
+    let (f, server) = enrolled();
+    let s = f.saved_session(Group::Men);
+    let id = s.id.to_string();
+    server
+        .state
+        .lock()
+        .unwrap()
+        .reject_ids
+        .insert(id.clone(), "unknown_parent".into());
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.rejected, 1);
+    server.state.lock().unwrap().reject_ids.remove(&id);
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.acknowledged, 1, "sent again, unedited");
+    assert_eq!(state_of(&f.store, &s), SyncState::Synced);
+}
+
+#[test]
 fn a_tombstone_travels_as_a_tombstone() {
     let (f, server) = enrolled();
     let s = f.saved_session(Group::Mixed);

@@ -49,7 +49,10 @@ fn pushes_arriving_at_once_are_each_committed_once_and_answered_with_their_own_a
         let (expected, acks) = h.join().unwrap();
         let got: Vec<String> = acks.iter().map(|a| a.id.clone()).collect();
         assert_eq!(got, expected, "each push gets the acks of its own records");
-        assert!(acks.iter().all(|a| a.outcome == AckOutcome::Stored), "{acks:?}");
+        assert!(
+            acks.iter().all(|a| a.outcome == AckOutcome::Stored),
+            "{acks:?}"
+        );
     }
     assert_eq!(server.storage_sessions(), DEVICES);
     for s in server.storage.records_of_kind("session").unwrap() {

@@ -63,6 +63,13 @@ impl SyncState {
 
 /// Reason code of an acknowledgement whose hash is not the one of the content sent.
 pub(crate) const HASH_MISMATCH: &str = "hash_mismatch";
+/// Reason code of a record the server refused only because a time in it is ahead of the
+/// server's clock (the device clock runs fast): pushed again at every sync.
+pub(crate) const CLOCK_AHEAD: &str = "clock_ahead";
+/// Reason code of a record the server refused because its parent (a session's visit) was not
+/// there yet, typically refused itself: pushed again at every sync, so that it follows its
+/// parent once that goes through.
+pub(crate) const UNKNOWN_PARENT: &str = "unknown_parent";
 /// Reason code of a record too large to fit in any push batch.
 pub(crate) const TOO_LARGE: &str = "too_large";
 
@@ -238,7 +245,8 @@ pub(crate) struct Queued {
 }
 
 /// Up to `limit` outbox rows after position `after` (urgent first, then by first change),
-/// leaving out those held until edited (conflicts, refused records).
+/// leaving out those held until edited (conflicts, and refused records other than for a hash
+/// mismatch, a fast device clock or a missing parent).
 pub(crate) fn queued_after(
     tx: &Transaction<'_>,
     after: Option<(bool, i64)>,
@@ -251,12 +259,14 @@ pub(crate) fn queued_after(
              ON st.entity = o.entity AND st.entity_id = o.entity_id
          WHERE (o.urgent < :urgent OR (o.urgent = :urgent AND o.seq > :seq))
            AND coalesce(st.state, 'pending') <> 'conflict'
-           AND NOT (coalesce(st.state, 'pending') = 'error' AND st.reason <> :retry)
+           AND NOT (coalesce(st.state, 'pending') = 'error'
+                    AND st.reason NOT IN (:retry, :clock_ahead, :unknown_parent))
          ORDER BY o.urgent DESC, o.seq LIMIT :limit",
     )?;
     let rows = stmt.query_map(
         named_params! {
-            ":urgent": urgent, ":seq": seq, ":retry": HASH_MISMATCH,
+            ":urgent": urgent, ":seq": seq, ":retry": HASH_MISMATCH, ":clock_ahead": CLOCK_AHEAD,
+            ":unknown_parent": UNKNOWN_PARENT,
             ":limit": i64::try_from(limit).unwrap_or(i64::MAX),
         },
         |r| {

@@ -11,9 +11,10 @@ use crate::progress::Progress;
 use crate::store::Store;
 use crate::store::outbox::{OutboxEntry, acknowledge_in};
 use crate::store::sync::{
-    Credentials, HASH_MISMATCH, SyncState, TOO_LARGE, load_record, queued_after, reset_sent,
-    set_server_hash, set_state, state_of,
+    CLOCK_AHEAD, Credentials, HASH_MISMATCH, SyncState, TOO_LARGE, load_record, queued_after,
+    reset_sent, set_server_hash, set_state, state_of,
 };
+use fieldconsult_model::Problem;
 use fieldconsult_model::wire::{
     AckOutcome, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, PushChange, PushResponse,
 };
@@ -222,10 +223,21 @@ fn apply_acks(
                     }
                 }
             }
-            AckOutcome::Rejected { reason, .. } => {
+            AckOutcome::Rejected { reason, problems } => {
                 report.rejected += 1;
                 if still_sent(tx, s)? {
-                    let reason = reason_code(&reason);
+                    // Refused only for times ahead of the server's clock: the device clock
+                    // runs fast. Kept and pushed again at each sync, it goes through once
+                    // the server's time passes it, or as soon as the team corrects it; a
+                    // submitted session could not otherwise be edited and would never leave.
+                    let clock_ahead = reason == "validation"
+                        && !problems.is_empty()
+                        && problems.iter().all(|p| p.problem == Problem::InFuture);
+                    let reason = if clock_ahead {
+                        CLOCK_AHEAD.to_owned()
+                    } else {
+                        reason_code(&reason)
+                    };
                     set_state(tx, entity, id, SyncState::Error, Some(&reason))?;
                 }
             }

@@ -9,11 +9,11 @@ use std::sync::Mutex;
 
 use fieldconsult_core::sync::compress::{Codec, decode};
 use fieldconsult_core::{HttpRequest, HttpResponse, Method, Transport, TransportError};
-use fieldconsult_model::Role;
 use fieldconsult_model::wire::{
     Ack, AckOutcome, EnrolResponse, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, ProblemDetails,
     PullResponse, PulledRecord, PushRequest, PushResponse, Record, problem_types,
 };
+use fieldconsult_model::{FieldError, Problem, Role};
 
 pub const TOKEN: &str = "token-of-the-test-device";
 
@@ -52,6 +52,8 @@ pub struct ServerState {
     pub conflict_ids: HashSet<String>,
     /// Ids answered `Rejected { reason }`.
     pub reject_ids: HashMap<String, String>,
+    /// Ids refused as a server refuses a time ahead of its clock (`started_at` in the future).
+    pub in_future_ids: HashSet<String>,
     /// Ids acknowledged with a wrong hash.
     pub mismatch_ids: HashSet<String>,
     /// Records per pull page.
@@ -169,6 +171,14 @@ impl FakeServer {
             let existing = st.records.get(&key).map(|(_, h, _)| h.clone());
             let outcome = if st.conflict_ids.contains(&id) {
                 AckOutcome::Conflict
+            } else if st.in_future_ids.contains(&id) {
+                AckOutcome::Rejected {
+                    reason: "validation".to_owned(),
+                    problems: vec![FieldError {
+                        field: "started_at".to_owned(),
+                        problem: Problem::InFuture,
+                    }],
+                }
             } else if let Some(reason) = st.reject_ids.get(&id) {
                 AckOutcome::Rejected {
                     reason: reason.clone(),

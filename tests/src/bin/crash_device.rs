@@ -4,6 +4,9 @@
 //! ```text
 //! crash_device write --db PATH --key HEX --seed N [--max N]
 //! crash_device sync  --db PATH --key HEX --server URL [--max N]
+//! crash_device record --db PATH --key HEX --max N [--visit ID] [--submit 1]
+//! crash_device sync-acks --db PATH --key HEX --server URL
+//! crash_device fill  --db PATH --key HEX [--max N]
 //! ```
 //!
 //! The store must exist and be enrolled (the test enrols it through the harness).
@@ -16,14 +19,32 @@
 //! sync, or `sync-error <error>` per failed one. Each line is one `write(2)` and flushed
 //! before the next call into the store, so what the test reads is exactly what the
 //! program was told before it died.
+//!
+//! The modes of the hostile-conditions tests (`tests/tests/hostile_conditions.rs`) read the
+//! time from the process's own clock, which a test may shift with libfaketime:
+//! `record` records `--max` complete sessions "now" by that clock (started 90 minutes ago,
+//! ended 30 minutes ago, as an app fills them in), in `--visit` or else in one new visit
+//! started 2 hours ago (printed `visit <visit-id> <content-hash>`), as drafts or, with
+//! `--submit 1`, submitted; it prints `saved|submitted <session-id> <revision> <content-hash>`
+//! per session. `sync-acks` syncs once and prints every push acknowledgement the server gave
+//! (`ack <json>`), then `synced ...` or `sync-error ...` as `sync` does, then
+//! `hwm <kB>`: the process's peak resident memory. `fill` records
+//! submitted sessions, each in a new visit, until a write fails (or `--max`), printing
+//! `visit`, `saved` and `submitted` lines as each write returns, then
+//! `error <what> <Debug of the error>` and `message <Display of the error>`, and exits with
+//! status 2: for a disk that fills up, a failed write is an answer, not a crash.
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use fieldconsult_core::{DatabaseKey, HttpsTransport, NoProgress, Store};
+use fieldconsult_core::sync::compress::decode;
+use fieldconsult_core::{
+    DatabaseKey, HttpRequest, HttpResponse, HttpsTransport, NoProgress, Store, Transport,
+    TransportError,
+};
 use fieldconsult_e2e::{complete_session, make_urgent, minutes_ago};
-use fieldconsult_model::wire::Record;
-use fieldconsult_model::{Actor, Group, Session, Visit, VisitId};
+use fieldconsult_model::wire::{PushResponse, Record};
+use fieldconsult_model::{Actor, Group, Session, TeamId, Visit, VisitId};
 
 type Fallible<T> = Result<T, String>;
 
@@ -46,6 +67,8 @@ struct Options {
     seed: u64,
     server: Option<String>,
     max: u64,
+    visit: Option<String>,
+    submit: bool,
 }
 
 fn parse(args: &[String]) -> Fallible<Options> {
@@ -76,6 +99,8 @@ fn parse(args: &[String]) -> Fallible<Options> {
         seed,
         server: flags.get("--server").cloned(),
         max,
+        visit: flags.get("--visit").cloned(),
+        submit: flags.get("--submit").is_some_and(|v| v == "1"),
     })
 }
 
@@ -100,6 +125,18 @@ fn run(args: &[String]) -> Fallible<()> {
     match options.mode.as_str() {
         "write" => write(&store, &options),
         "sync" => sync(&store, &options),
+        "record" => record(&store, &options),
+        "sync-acks" => sync_acks(&store, &options),
+        "fill" => {
+            let who = team_actor(&store)?;
+            if let Some((what, e)) = fill(&store, &options, who)? {
+                say(format!("error {what} {e:?}"))?;
+                say(format!("message {e}"))?;
+                drop(store);
+                std::process::exit(2);
+            }
+            Ok(())
+        }
         other => Err(format!("unknown mode {other:?}")),
     }
 }
@@ -226,4 +263,169 @@ fn sync(store: &Store, options: &Options) -> Fallible<()> {
         }
     }
     Ok(())
+}
+
+/// The enrolled team member, its team and the first community.
+fn team_actor(store: &Store) -> Fallible<(Actor, TeamId, fieldconsult_model::CommunityId)> {
+    let enrolment = store
+        .enrolment()
+        .map_err(|e| format!("enrolment: {e}"))?
+        .ok_or("the store is not enrolled")?;
+    let actor = Actor {
+        id: enrolment.device_id,
+        role: enrolment.role,
+    };
+    let team_id = match &actor.role {
+        fieldconsult_model::Role::TeamMember { team_id } => *team_id,
+        fieldconsult_model::Role::Reviewer { .. } => return Err("a reviewer device".into()),
+    };
+    let community_id = store
+        .communities()
+        .map_err(|e| format!("communities: {e}"))?
+        .first()
+        .ok_or("no community: sync the store once first")?
+        .id;
+    Ok((actor, team_id, community_id))
+}
+
+fn new_visit(
+    store: &Store,
+    actor: &Actor,
+    team_id: TeamId,
+    community_id: fieldconsult_model::CommunityId,
+) -> Result<Visit, fieldconsult_core::Error> {
+    let visit = Visit {
+        id: VisitId::new(),
+        team_id,
+        community_id,
+        started_at: minutes_ago(120),
+        ended_at: None,
+        notes: String::new(),
+    };
+    store.save_visit(actor, &visit)
+}
+
+fn record(store: &Store, options: &Options) -> Fallible<()> {
+    const GROUPS: [Group; 3] = [Group::Women, Group::Men, Group::Mixed];
+    let (actor, team_id, community_id) = team_actor(store)?;
+    let visit = match &options.visit {
+        Some(id) => {
+            let id: VisitId = id.parse().map_err(|e| format!("--visit: {e:?}"))?;
+            store.visit(&id).map_err(|e| format!("visit: {e}"))?
+        }
+        None => {
+            let v = new_visit(store, &actor, team_id, community_id)
+                .map_err(|e| format!("save_visit: {e}"))?;
+            say(format!(
+                "visit {} {}",
+                v.id,
+                Record::Visit(v.clone()).hash()
+            ))?;
+            v
+        }
+    };
+    for n in 0..options.max {
+        let s = complete_session(&visit, GROUPS[(n % 3) as usize]);
+        let s = store
+            .save_session(&actor, &s)
+            .map_err(|e| format!("save_session: {e}"))?;
+        if options.submit {
+            let s = store
+                .submit_session(&actor, &s.id)
+                .map_err(|e| format!("submit_session: {e}"))?;
+            say(format!("submitted {} 2 {}", s.id, hash(&s)))?;
+        } else {
+            say(format!("saved {} 1 {}", s.id, hash(&s)))?;
+        }
+    }
+    Ok(())
+}
+
+/// A transport that prints every push acknowledgement it passes back.
+struct AckPrinter(HttpsTransport);
+
+impl Transport for AckPrinter {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let push = request.path == "/v1/push";
+        let answer = self.0.send(request)?;
+        if push && answer.status == 200 {
+            let body =
+                decode(answer.header("content-encoding"), answer.body.clone()).map_err(|e| {
+                    TransportError::Network {
+                        reason: format!("decode: {e}"),
+                    }
+                })?;
+            if let Ok(acks) = serde_json::from_slice::<PushResponse>(&body) {
+                for ack in acks.acks {
+                    let json = serde_json::to_string(&ack).unwrap_or_default();
+                    say(format!("ack {json}"))
+                        .map_err(|reason| TransportError::Network { reason })?;
+                }
+            }
+        }
+        Ok(answer)
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.0.endpoint()
+    }
+}
+
+fn sync_acks(store: &Store, options: &Options) -> Fallible<()> {
+    let url = options.server.as_deref().ok_or("--server is required")?;
+    let transport = AckPrinter(HttpsTransport::new(url).map_err(|e| format!("transport: {e}"))?);
+    match store.sync(&transport, &NoProgress) {
+        Ok(r) => {
+            let pending = store
+                .pending_count()
+                .map_err(|e| format!("pending_count: {e}"))?;
+            say(format!(
+                "synced {} {} {} {pending}",
+                r.pushed, r.acknowledged, r.pulled
+            ))?;
+        }
+        Err(e) => say(format!("sync-error {e}"))?,
+    }
+    // Peak resident memory of the whole run, for the backlog test.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(hwm) = status.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
+        say(format!("hwm {}", hwm.trim().trim_end_matches(" kB")))?;
+    }
+    Ok(())
+}
+
+/// Records submitted sessions until a write fails; the failed step and its error.
+fn fill(
+    store: &Store,
+    options: &Options,
+    (actor, team_id, community_id): (Actor, TeamId, fieldconsult_model::CommunityId),
+) -> Fallible<Option<(&'static str, fieldconsult_core::Error)>> {
+    const GROUPS: [Group; 3] = [Group::Women, Group::Men, Group::Mixed];
+    for n in 0..options.max {
+        let visit = match new_visit(store, &actor, team_id, community_id) {
+            Ok(v) => v,
+            Err(e) => return Ok(Some(("save_visit", e))),
+        };
+        say(format!(
+            "visit {} {}",
+            visit.id,
+            Record::Visit(visit.clone()).hash()
+        ))?;
+        let mut s = complete_session(&visit, GROUPS[(n % 3) as usize]);
+        // Long notes: the files grow quickly.
+        for answer in &mut s.answers {
+            answer.note = format!("discussed at length, session {n}: {}", "x".repeat(400));
+        }
+        let s = match store.save_session(&actor, &s) {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(("save_session", e))),
+        };
+        say(format!("saved {} 1 {}", s.id, hash(&s)))?;
+        let s = match store.submit_session(&actor, &s.id) {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(("submit_session", e))),
+        };
+        say(format!("submitted {} 2 {}", s.id, hash(&s)))?;
+    }
+    Ok(None)
 }
