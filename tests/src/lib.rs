@@ -277,18 +277,10 @@ impl Mission {
 
     fn enrol(&self, code: &str, label: &str) -> Device {
         let path = self.dir.path().join(format!("{label}.db"));
-        let store = Store::open(&path, &DatabaseKey::from_bytes(&[7; 32]).unwrap()).unwrap();
-        let enrolment = store.enrol(&self.transport(), code, label).unwrap();
-        let actor = Actor {
-            id: enrolment.device_id.clone(),
-            role: enrolment.role.clone(),
-        };
-        Device {
-            store,
-            path,
-            enrolment,
-            actor,
-        }
+        let store = Store::open(&path, &device_key()).unwrap();
+        store.enrol(&self.transport(), code, label).unwrap();
+        drop(store);
+        Device::reopen(path)
     }
 }
 
@@ -324,7 +316,28 @@ pub const KINDS: &[&str] = &[
     "review",
 ];
 
+/// The key of every device store of the harness.
+pub fn device_key() -> DatabaseKey {
+    DatabaseKey::from_bytes(&[7; 32]).unwrap()
+}
+
 impl Device {
+    /// Opens the enrolled store at `path` again, as the app does after a restart or a crash.
+    pub fn reopen(path: PathBuf) -> Device {
+        let store = Store::open(&path, &device_key()).unwrap();
+        let enrolment = store.enrolment().unwrap().expect("the store is enrolled");
+        let actor = Actor {
+            id: enrolment.device_id.clone(),
+            role: enrolment.role.clone(),
+        };
+        Device {
+            store,
+            path,
+            enrolment,
+            actor,
+        }
+    }
+
     /// Syncs through `transport`.
     pub fn sync_with(&self, transport: &dyn Transport) -> fieldconsult_core::Result<SyncReport> {
         self.store.sync(transport, &NoProgress)

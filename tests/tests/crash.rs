@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use fieldconsult_core::{DatabaseKey, Entity, HttpsTransport, SyncState};
+use fieldconsult_core::{Entity, HttpsTransport, SyncState};
 use fieldconsult_e2e::{Device, KINDS, Mission};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{SessionId, TeamId, VisitId};
@@ -150,23 +150,6 @@ fn integrity(conn: &rusqlite::Connection) -> String {
         .collect::<Result<_, _>>()
         .unwrap();
     rows.join("\n")
-}
-
-/// Opens the store at `path` again, as the app does after a crash.
-fn reopen(path: PathBuf) -> Device {
-    let store =
-        fieldconsult_core::Store::open(&path, &DatabaseKey::from_bytes(&[7; 32]).unwrap()).unwrap();
-    let enrolment = store.enrolment().unwrap().unwrap();
-    let actor = fieldconsult_model::Actor {
-        id: enrolment.device_id.clone(),
-        role: enrolment.role.clone(),
-    };
-    Device {
-        store,
-        path,
-        enrolment,
-        actor,
-    }
 }
 
 /// A new team and an enrolled device of it whose store is closed (the program opens it);
@@ -406,7 +389,7 @@ fn device_killed_during_writes_loses_nothing_acknowledged() {
             "ok",
             "seed {seed}: after the crash"
         );
-        let device = reopen(path);
+        let device = Device::reopen(path);
 
         // Nothing acknowledged lost, nothing duplicated.
         let summaries = device.summaries();
@@ -546,7 +529,7 @@ fn device_killed_during_sync_resumes_exactly_once() {
                 "ok",
                 "seed {seed}: after the crash"
             );
-            let device = reopen(path.clone());
+            let device = Device::reopen(path.clone());
             let pending = device.store.pending_count().unwrap();
             // A sync the program saw complete left nothing behind.
             if lines.iter().any(|l| l.starts_with("synced ")) {
@@ -559,7 +542,7 @@ fn device_killed_during_sync_resumes_exactly_once() {
             }
             assert_synced_means_stored(&mission, &device, seed);
         }
-        let device = reopen(path);
+        let device = Device::reopen(path);
         sync_until_done(&device, &mission.transport(), seed);
         let ids: BTreeSet<String> = ids.into_iter().collect();
         assert_converged(&mission, &device, team, &ids, &BTreeMap::new(), seed);
@@ -601,7 +584,7 @@ fn crash_server_during_push(
     stats: &mut PushStats,
 ) {
     let mut rng = Rng::new(seed);
-    let device = reopen(path);
+    let device = Device::reopen(path);
     let transport = HttpsTransport::with_timeouts(
         mission.url(),
         Duration::from_secs(1),

@@ -152,22 +152,6 @@ fn device_program(offset: Option<&str>, mode: &str, db: &Path, args: &[&str]) ->
     Run::from(cmd.output().expect("run crash_device"))
 }
 
-/// Opens the store at `path` again (its program has exited), with the real clock.
-fn reopen(path: PathBuf) -> Device {
-    let store = Store::open(&path, &DatabaseKey::from_bytes(&[7; 32]).unwrap()).unwrap();
-    let enrolment = store.enrolment().unwrap().unwrap();
-    let actor = fieldconsult_model::Actor {
-        id: enrolment.device_id.clone(),
-        role: enrolment.role.clone(),
-    };
-    Device {
-        store,
-        path,
-        enrolment,
-        actor,
-    }
-}
-
 /// A new team and an enrolled, synced device of it whose store is closed.
 fn closed_device(mission: &Mission, label: &str) -> (TeamId, PathBuf) {
     let team = mission.add_team(&format!("Team {label}"), "West");
@@ -242,7 +226,7 @@ fn clock_hours_behind_syncs_everything() {
         );
     }
 
-    let device = reopen(path);
+    let device = Device::reopen(path);
     let on_server = server_scope(&mission, team);
     for (key, hash) in &written {
         assert_eq!(on_server.get(key), Some(hash), "{key:?} as written");
@@ -308,7 +292,7 @@ fn clock_hours_ahead_is_refused_kept_and_syncs_once_corrected() {
 
     // Nothing lost on the device, nothing half-stored on the server.
     let server_ids: BTreeSet<String> = mission.server_session_ids().into_iter().collect();
-    let device = reopen(path);
+    let device = Device::reopen(path);
     for id in &ids {
         assert!(
             !server_ids.contains(&id.to_string()),
@@ -382,7 +366,7 @@ fn clock_days_ahead_visit_and_sessions_are_kept_until_corrected() {
         !server_scope(&mission, team).contains_key(&("visit".to_owned(), visit_id.to_string()))
     );
 
-    let device = reopen(path);
+    let device = Device::reopen(path);
     let visit = device.store.visit(&visit_id).unwrap();
     for id in &ids {
         let rec = device.session(id);
@@ -441,7 +425,7 @@ fn devices_five_hours_apart_converge() {
         .collect();
     assert_eq!(all.len(), 4);
     for path in [early, late] {
-        let device = reopen(path);
+        let device = Device::reopen(path);
         assert_eq!(device.session_ids(), all, "{}", device.path.display());
         assert_converged(&mission, team, &device, "devices 5 h apart");
     }
@@ -488,7 +472,7 @@ fn fill_until_full(script: &str, path: &Path) -> (Run, String) {
     assert_eq!(device_integrity(path), "ok");
     let store = Store::open(path, &DatabaseKey::from_bytes(&[7; 32]).unwrap()).unwrap();
     drop(store);
-    let device = reopen(path.to_owned());
+    let device = Device::reopen(path.to_owned());
     let on_device = device.hashes();
     for (key, hash) in &run.written() {
         assert_eq!(on_device.get(key), Some(hash), "{key:?} returned as saved");
@@ -505,7 +489,7 @@ fn fill_until_full(script: &str, path: &Path) -> (Run, String) {
 
 /// Space again: a write and a sync work, and device and server agree.
 fn write_and_sync_after(mission: &Mission, team: TeamId, path: PathBuf) {
-    let device = reopen(path);
+    let device = Device::reopen(path);
     device.submitted_session(Group::Women, false);
     let report = device.sync_with(&mission.transport()).unwrap();
     assert_eq!(device.store.pending_count().unwrap(), 0, "{report:?}");
@@ -639,7 +623,7 @@ fn app_upgrade_mid_outbox_loses_nothing() {
                 .unwrap();
         }
         drop(store);
-        let device = reopen(path);
+        let device = Device::reopen(path);
         let recorder = Faulty::recording(mission.transport());
         let report = device.sync_with(&recorder).unwrap();
         assert_eq!(report.acknowledged, queued as u64, "v{version}: {report:?}");
