@@ -12,7 +12,9 @@ use fieldconsult_model::validation::{
     Completeness, FieldError, Problem, ValidationContext, ValidationErrors, validate_addendum,
     validate_community, validate_review, validate_session, validate_visit,
 };
-use fieldconsult_model::wire::{Ack, AckOutcome, ConflictNotice, PushChange, Record};
+use fieldconsult_model::wire::{
+    Ack, AckOutcome, ConflictNotice, PushChange, Record, SessionTombstone,
+};
 use fieldconsult_model::{Decision, Session, Team};
 
 use crate::storage::{Device, HistoryOutcome, RecordTx, StorageError, StoredRecord};
@@ -111,46 +113,7 @@ pub fn apply_change(
             }
         },
         Record::Session(s) => push_session(tx, device, &actor, change, s, now, &ctx)?,
-        Record::SessionTombstone(t) => match visit_owner(tx, &t.visit_id.to_string())? {
-            None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
-            Some(owner) => {
-                let stored_session = tx.get("session", &id)?;
-                let (status_now, same_visit) = match &stored_session {
-                    Some(StoredRecord {
-                        record: Record::Session(s),
-                        ..
-                    }) => (s.status, s.visit_id == t.visit_id),
-                    _ => (Status::Draft, true),
-                };
-                // The rights are those over the session's own visit: a tombstone naming
-                // another visit (one's own) must not reach another team's draft.
-                let allowed = if same_visit {
-                    status::authorize(&actor, Action::Delete, status_now, &owner)
-                } else {
-                    Err(TransitionError::NotPermitted {
-                        action: Action::Delete,
-                    })
-                };
-                match allowed {
-                    Err(e) => Step::Refused(e.into()),
-                    Ok(_) => {
-                        let step = store_plain(tx, device, change, Some(&owner), now, || Ok(()))?;
-                        if let (Step::Done(ack), Some(old)) = (&step, stored_session)
-                            && ack.outcome == AckOutcome::Stored
-                        {
-                            tx.file_history(
-                                &old.record,
-                                &old.hash,
-                                HistoryOutcome::Superseded,
-                                now,
-                            )?;
-                            tx.remove("session", &id)?;
-                        }
-                        step
-                    }
-                }
-            }
-        },
+        Record::SessionTombstone(t) => push_tombstone(tx, device, &actor, change, t, now)?,
         Record::Review(r) => push_review(tx, &actor, change, r, now, &ctx)?,
         Record::Addendum(a) => match session_owner(tx, &a.session_id.to_string())? {
             None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
@@ -251,7 +214,7 @@ fn store_plain(
         return Ok(Step::Refused(e.into()));
     }
     let stored_hash = stored.as_ref().map(|s| s.hash.clone());
-    if change.base_hash != stored_hash {
+    if !builds_on(tx, device, change, stored_hash.as_deref())? {
         return conflict(tx, device, change, hash, stored_hash, owner, now);
     }
     if let Some(old) = &stored {
@@ -259,6 +222,30 @@ fn store_plain(
     }
     tx.put(record, &hash, owner, now)?;
     Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+/// Whether `change` may replace the version the server holds (`stored_hash`): it was built on
+/// it, or that version is the pusher's own, whose acknowledgement the device never received
+/// (a lost answer leaves it with an older base), so it built on it all the same.
+fn builds_on(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    change: &PushChange,
+    stored_hash: Option<&str>,
+) -> Result<bool, StorageError> {
+    if change.base_hash.as_deref() == stored_hash {
+        return Ok(true);
+    }
+    if stored_hash.is_none() {
+        return Ok(false);
+    }
+    let record = &change.record;
+    let kinds: &[&str] = match record {
+        // A session and its deletion are versions of one record.
+        Record::Session(_) | Record::SessionTombstone(_) => &["session", "session_tombstone"],
+        other => &[other.kind()],
+    };
+    Ok(tx.last_author(kinds, &record.id())?.as_deref() == Some(device.id.as_str()))
 }
 
 /// An edit built on `change.base_hash` while the server holds `stored_hash`: the server keeps
@@ -400,8 +387,13 @@ fn push_session(
         }));
     }
 
-    let stored_hash = stored.as_ref().map(|s| s.hash.clone());
-    if change.base_hash != stored_hash {
+    // A session deleted on the server (by another device) has its tombstone as its current
+    // version: sending the session again must not bring it back unseen.
+    let stored_hash = match &stored {
+        Some(s) => Some(s.hash.clone()),
+        None => tx.get("session_tombstone", &id)?.map(|t| t.hash),
+    };
+    if !builds_on(tx, device, change, stored_hash.as_deref())? {
         return conflict(tx, device, change, hash, stored_hash, Some(&owner), now);
     }
 
@@ -423,6 +415,62 @@ fn push_session(
     }
     if let Some(old) = &stored {
         tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
+    } else if stored_hash.is_some() {
+        // Brought back, knowingly, after its deletion: the session replaces its tombstone.
+        tx.remove("session_tombstone", &id)?;
+    }
+    tx.put(record, &hash, Some(&owner), now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+/// A deleted draft: allowed as a delete of the stored session (rights over that session's
+/// visit), built on the session version the device last saw; the session leaves the current
+/// records for history and the tombstone takes its place for the other devices.
+fn push_tombstone(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    actor: &Actor,
+    change: &PushChange,
+    t: &SessionTombstone,
+    now: DateTime<Utc>,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let id = record.id();
+    let hash = record.hash();
+    let Some(owner) = visit_owner(tx, &t.visit_id.to_string())? else {
+        return Ok(Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)));
+    };
+    if tx
+        .get("session_tombstone", &id)?
+        .is_some_and(|stored| stored.hash == hash)
+    {
+        return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+    }
+    let stored_session = tx.get("session", &id)?;
+    let (status_now, same_visit) = match &stored_session {
+        Some(StoredRecord {
+            record: Record::Session(s),
+            ..
+        }) => (s.status, s.visit_id == t.visit_id),
+        _ => (Status::Draft, true),
+    };
+    // The rights are those over the session's own visit: a tombstone naming another visit
+    // (one's own) must not reach another team's draft.
+    if !same_visit {
+        return Ok(Step::Refused(Refusal::new(reasons::FORBIDDEN)));
+    }
+    if let Err(e) = status::authorize(actor, Action::Delete, status_now, &owner) {
+        return Ok(Step::Refused(e.into()));
+    }
+    // The deletion replaces the session: it is built on the session's version, not on an
+    // earlier tombstone.
+    let stored_hash = stored_session.as_ref().map(|s| s.hash.clone());
+    if stored_hash.is_some() && !builds_on(tx, device, change, stored_hash.as_deref())? {
+        return conflict(tx, device, change, hash, stored_hash, Some(&owner), now);
+    }
+    if let Some(old) = stored_session {
+        tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
+        tx.remove("session", &id)?;
     }
     tx.put(record, &hash, Some(&owner), now)?;
     Ok(ack(record, AckOutcome::Stored, hash))
@@ -479,6 +527,9 @@ fn push_review(
     decided.status = next;
     let new_session = Record::Session(decided);
     tx.file_history(&old_session, &old_hash, HistoryOutcome::Superseded, now)?;
-    tx.put(&new_session, &new_session.hash(), Some(&owner), now)?;
+    // The reviewer's device moved its copy itself, but must learn the server's hash of it:
+    // without it, the team resubmitting the very version it first submitted would look like
+    // the version the reviewer already holds.
+    tx.put_derived(&new_session, &new_session.hash(), Some(&owner), now)?;
     Ok(ack(record, AckOutcome::Stored, hash))
 }

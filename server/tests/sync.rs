@@ -198,6 +198,7 @@ async fn the_same_batch_pushed_twice_is_already_stored_and_adds_nothing() {
 async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() {
     let server = Server::new();
     let a = server.member(&server.team_a).await;
+    let colleague = server.member(&server.team_a).await;
     let visit = server.visit(&server.team_a);
     let mut draft = submitted_session(&visit);
     draft.status = Status::Draft;
@@ -222,7 +223,7 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
     edit_2.facilitators.male = 1;
     let acks = server
         .push(
-            &a,
+            &colleague,
             vec![PushChange {
                 record: session_record(&edit_2),
                 base_hash: Some(base),
@@ -238,6 +239,30 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
             .iter()
             .any(|h| h.outcome == "conflict_lost" && h.record == session_record(&edit_2))
     );
+}
+
+#[tokio::test]
+async fn an_edit_on_the_devices_own_unacknowledged_version_is_no_conflict() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    // Stored, but the answer never reached the device: its next edit still has no base.
+    server.push(&a, visit_and_session(&visit, &draft)).await;
+    let mut edit = draft.clone();
+    edit.facilitators.female = 2;
+    let acks = server
+        .push(
+            &a,
+            vec![PushChange {
+                record: session_record(&edit),
+                base_hash: None,
+            }],
+        )
+        .await;
+    assert_eq!(acks[0].outcome, AckOutcome::Stored);
+    assert_eq!(acks[0].hash, session_record(&edit).hash());
 }
 
 #[tokio::test]

@@ -164,6 +164,17 @@ pub(crate) fn state_of(
     }))
 }
 
+/// Forgets the server's version of a record, so that the next pull that brings it applies
+/// it (a refused local deletion gives way to the server's session).
+pub(crate) fn forget_server_version(tx: &Transaction<'_>, entity: Entity, id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE sync_state SET state = 'synced', reason = NULL, server_hash = NULL
+         WHERE entity = :entity AND entity_id = :id",
+    )?
+    .execute(named_params! {":entity": entity.code(), ":id": id})?;
+    Ok(())
+}
+
 /// Puts records left `sent` by an interrupted sync back to `pending`.
 pub(crate) fn reset_sent(tx: &Transaction<'_>) -> Result<()> {
     tx.execute(

@@ -11,8 +11,9 @@ use crate::progress::Progress;
 use crate::store::Store;
 use crate::store::outbox::{OutboxEntry, acknowledge_in};
 use crate::store::sync::{
-    CLOCK_AHEAD, Credentials, HASH_MISMATCH, SyncState, TOO_LARGE, load_record, queued_after,
-    reset_sent, set_server_hash, set_state, state_of,
+    CLOCK_AHEAD, Credentials, HASH_MISMATCH, SyncState, TOO_LARGE, UNKNOWN_PARENT,
+    forget_server_version, load_record, queued_after, reset_sent, set_cursor, set_server_hash,
+    set_state, state_of,
 };
 use fieldconsult_model::Problem;
 use fieldconsult_model::wire::{
@@ -170,6 +171,16 @@ fn still_sent(tx: &Transaction<'_>, s: &Sent) -> Result<bool> {
     Ok(state_of(tx, s.entry.entity, &s.entry.id)?.is_some_and(|r| r.state == SyncState::Sent))
 }
 
+/// Drops a local deletion the server did not apply, so that the session comes back as the
+/// server holds it: a deleted draft leaves nothing on this device to show or edit, and its
+/// reviews would wait for it forever. The next pull starts from the beginning (this device
+/// had skipped the session's later versions); records already held are skipped by hash.
+fn give_way(tx: &Transaction<'_>, s: &Sent) -> Result<()> {
+    acknowledge_in(tx, &s.entry)?;
+    forget_server_version(tx, s.entry.entity, &s.entry.id)?;
+    set_cursor(tx, 0)
+}
+
 /// Applies the server's acknowledgements of one batch, in one transaction.
 fn apply_acks(
     tx: &Transaction<'_>,
@@ -212,6 +223,12 @@ fn apply_acks(
             }
             AckOutcome::Conflict => {
                 report.conflicts += 1;
+                if s.kind == "session_tombstone" && still_sent(tx, s)? {
+                    // A deletion built on a version a colleague has since edited: their
+                    // session stands (the server filed the deletion), and comes back here.
+                    give_way(tx, s)?;
+                    continue;
+                }
                 if still_sent(tx, s)? {
                     // The version the server kept is now the one the device has seen: a
                     // pull bringing it is no second conflict, and an edit made after
@@ -225,6 +242,12 @@ fn apply_acks(
             }
             AckOutcome::Rejected { reason, problems } => {
                 report.rejected += 1;
+                if s.kind == "session_tombstone" && reason != UNKNOWN_PARENT && still_sent(tx, s)? {
+                    // A deletion the server refused (a colleague submitted the draft in the
+                    // meantime): their session stands, and comes back here.
+                    give_way(tx, s)?;
+                    continue;
+                }
                 if still_sent(tx, s)? {
                     // Refused only for times ahead of the server's clock: the device clock
                     // runs fast. Kept and pushed again at each sync, it goes through once

@@ -126,6 +126,20 @@ pub trait RecordTx {
         owner: Option<&Team>,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError>;
+    /// Like [`RecordTx::put`], for a version the push caused but did not carry (a session a
+    /// review moved): its change is for every device in scope, the pusher included, which
+    /// does not hold that version.
+    fn put_derived(
+        &mut self,
+        record: &Record,
+        hash: &str,
+        owner: Option<&Team>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    /// The device whose push wrote the latest version of record `id` under any of `kinds`
+    /// (a session and its tombstone share an id); `None` for reference data, derived
+    /// versions and unknown records.
+    fn last_author(&mut self, kinds: &[&str], id: &str) -> Result<Option<String>, StorageError>;
     /// Removes a record from the current records (its change-log entries then point at
     /// nothing and are skipped by pull).
     fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError>;

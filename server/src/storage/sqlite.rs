@@ -212,32 +212,37 @@ impl RecordTx for SqliteTx<'_> {
         owner: Option<&Team>,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        let team_id = owner.map(|t| t.id.to_string());
-        let sector = owner.map(|t| t.sector.clone());
-        let kind = record.kind();
-        let id = record.id();
-        self.tx
-            .prepare_cached(
-                "INSERT INTO records (kind, id, team_id, body, hash, updated_at)
-             VALUES (:kind, :id, :team_id, :body, :hash, :at)
-             ON CONFLICT (kind, id) DO UPDATE SET
-                team_id = excluded.team_id, body = excluded.body,
-                hash = excluded.hash, updated_at = excluded.updated_at",
-            )?
-            .execute(named_params! {
-                ":kind": kind, ":id": id, ":team_id": team_id,
-                ":body": to_json(record)?, ":hash": hash, ":at": ts(now),
-            })?;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO changes (kind, id, team_id, sector, device_id)
-             VALUES (:kind, :id, :team_id, :sector, :device)",
-            )?
-            .execute(named_params! {
-                ":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector,
-                ":device": self.author,
-            })?;
-        put_typed_reference(self.tx, record)
+        put_by(self.tx, record, hash, owner, now, self.author)
+    }
+
+    fn put_derived(
+        &mut self,
+        record: &Record,
+        hash: &str,
+        owner: Option<&Team>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        put_by(self.tx, record, hash, owner, now, None)
+    }
+
+    fn last_author(&mut self, kinds: &[&str], id: &str) -> Result<Option<String>, StorageError> {
+        let mut latest: Option<(i64, Option<String>)> = None;
+        for kind in kinds {
+            let row: Option<(i64, Option<String>)> = self
+                .tx
+                .prepare_cached(
+                    "SELECT seq, device_id FROM changes WHERE kind = :kind AND id = :id
+                     ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row(named_params! {":kind": kind, ":id": id}, |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if row.as_ref().map(|r| r.0) > latest.as_ref().map(|l| l.0) {
+                latest = row;
+            }
+        }
+        Ok(latest.and_then(|(_, author)| author))
     }
 
     fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError> {
@@ -265,6 +270,41 @@ impl RecordTx for SqliteTx<'_> {
             })?;
         Ok(())
     }
+}
+
+/// Writes the current version of a record and its change-log entry, the change marked as
+/// `author`'s (whose pulls skip it) or as no device's.
+fn put_by(
+    tx: &Connection,
+    record: &Record,
+    hash: &str,
+    owner: Option<&Team>,
+    now: DateTime<Utc>,
+    author: Option<&str>,
+) -> Result<(), StorageError> {
+    let team_id = owner.map(|t| t.id.to_string());
+    let sector = owner.map(|t| t.sector.clone());
+    let kind = record.kind();
+    let id = record.id();
+    tx.prepare_cached(
+        "INSERT INTO records (kind, id, team_id, body, hash, updated_at)
+         VALUES (:kind, :id, :team_id, :body, :hash, :at)
+         ON CONFLICT (kind, id) DO UPDATE SET
+            team_id = excluded.team_id, body = excluded.body,
+            hash = excluded.hash, updated_at = excluded.updated_at",
+    )?
+    .execute(named_params! {
+        ":kind": kind, ":id": id, ":team_id": team_id,
+        ":body": to_json(record)?, ":hash": hash, ":at": ts(now),
+    })?;
+    tx.prepare_cached(
+        "INSERT INTO changes (kind, id, team_id, sector, device_id)
+         VALUES (:kind, :id, :team_id, :sector, :device)",
+    )?
+    .execute(named_params! {
+        ":kind": kind, ":id": id, ":team_id": team_id, ":sector": sector, ":device": author,
+    })?;
+    put_typed_reference(tx, record)
 }
 
 /// Mirrors a reference record into its typed table.
