@@ -47,6 +47,7 @@ mod support;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::{Duration as StdDuration, Instant};
@@ -104,6 +105,12 @@ struct Args {
     /// `/dev/shm` takes fsync out of the server's time: a diagnostic, not the target.
     #[arg(long)]
     server_dir: Option<PathBuf>,
+    /// Nice value of the device threads (0: none). The 200 simulated phones share this
+    /// machine's cores with the server, and Linux shares CPU time per thread, so without it
+    /// they starve the server of CPU and the latency measured is the rig's; on a mission
+    /// each phone brings its own CPU.
+    #[arg(long, default_value_t = 10)]
+    devices_nice: u32,
 }
 
 fn main() -> Result<(), Error> {
@@ -311,6 +318,15 @@ fn run(args: &Args) -> Result<(), Error> {
 
     let (mut child, mut child_out, port) = spawn_server(SERVER_ENV, &db)?;
     let server_pid = child.id();
+    // Linux keeps a nice value per thread: set on this (main) thread after the server child
+    // started, it is inherited by the device threads spawned below and by nothing else.
+    let niced = args.devices_nice > 0
+        && Command::new("renice")
+            .args(["-n", &args.devices_nice.to_string(), "-p"])
+            .arg(std::process::id().to_string())
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
 
     let shared = Arc::new(Shared {
         url: format!("http://127.0.0.1:{port}"),
@@ -397,6 +413,7 @@ fn run(args: &Args) -> Result<(), Error> {
         total_s: started.elapsed().as_secs_f64(),
         cpu: cpu_at_end.minus(&cpu_at_first),
         device_dir: &device_parent,
+        devices_nice: if niced { args.devices_nice } else { 0 },
     });
     if server_sessions != expected_sessions {
         eprintln!(
@@ -681,6 +698,8 @@ struct Summary<'a> {
     total_s: f64,
     cpu: Cpu,
     device_dir: &'a Path,
+    /// The nice value the device threads got (0 if none).
+    devices_nice: u32,
 }
 
 fn summarize(s: &Summary<'_>) -> serde_json::Map<String, serde_json::Value> {
@@ -766,6 +785,7 @@ fn summarize(s: &Summary<'_>) -> serde_json::Map<String, serde_json::Value> {
     put("server_runqueue_wait_s", round3(s.cpu.server_wait_s).into());
     put("devices_cpu_s", round3(s.cpu.client_s).into());
     put("server_peak_rss_mb", round1(s.server_rss).into());
+    put("devices_nice", s.devices_nice.into());
     put("server_sessions", s.server_sessions.into());
     put("expected_sessions", s.expected_sessions.into());
     put("server_reviews", s.server_reviews.into());
