@@ -299,21 +299,31 @@ fn a_team_mate_pulling_through_broken_answers_converges() {
 
 #[test]
 fn a_seeded_random_mix_of_faults_over_many_rounds_loses_and_duplicates_nothing() {
+    // FIELDCONSULT_FAULT_ROUNDS=500 FIELDCONSULT_FAULT_SEED=N for a long run.
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = env("FIELDCONSULT_FAULT_ROUNDS", 24);
+    let seed = env("FIELDCONSULT_FAULT_SEED", 0x5EED_F1E1_DC0D_E5A5);
+    eprintln!("fault mix: seed {seed}, {rounds} rounds");
     let (mission, device, mut ids) = backlog(20);
     let proxy = Proxy::in_front_of(
         mission.url(),
         Plan::Random {
-            seed: 0x5EED_F1E1_DC0D_E5A5,
+            seed,
             fault_rate: 0.35,
         },
     );
     let transport = through(&proxy);
-    for round in 0..24 {
+    for round in 0..rounds {
         // One try per round, as a device that syncs whenever it finds a signal.
         if let Err(e) = device.sync_with(&transport) {
             assert!(
                 matches!(e, Error::Transport(_) | Error::Protocol { .. }),
-                "round {round}: a network fault surfaced as {e:?}"
+                "seed {seed}, round {round}: a network fault surfaced as {e:?}"
             );
         }
         assert_synced_means_stored(&mission, &device);
@@ -323,5 +333,6 @@ fn a_seeded_random_mix_of_faults_over_many_rounds_loses_and_duplicates_nothing()
     assert_eq!(attempts.conflicts_or_rejected, 0, "{:?}", attempts.last);
     assert_guarantees(&mission, &device, &ids);
     let seen = kinds(&proxy);
+    eprintln!("fault mix: {:?}, kinds {seen:?}", proxy.stats());
     assert!(seen.len() >= 5, "too few kinds of fault: {seen:?}");
 }
