@@ -37,16 +37,16 @@ use axum::Router;
 use axum::body::Body;
 use fieldconsult_core::sync::compress::decode;
 use fieldconsult_core::{
-    DatabaseKey, Entity, Error, HttpRequest, HttpResponse, NoProgress, Store, SyncReport,
-    SyncState, Transport, TransportError,
+    Entity, Error, HttpRequest, HttpResponse, NoProgress, Store, SyncReport, SyncState, Transport,
+    TransportError,
 };
-use fieldconsult_e2e::{Device, KINDS, complete_session, minutes_ago};
+use fieldconsult_e2e::{Device, KINDS, complete_session, device_key, minutes_ago};
 use fieldconsult_model::wire::{
     Ack, AckOutcome, ConflictNotice, PushRequest, PushResponse, Record,
 };
 use fieldconsult_model::{
-    Action, Actor, ChecklistTemplate, CommunityId, Decision, Group, Role, Session, SessionId,
-    Status, Team, Visit, VisitId,
+    Action, ChecklistTemplate, CommunityId, Decision, Group, Role, Session, SessionId, Status,
+    Team, Visit, VisitId,
 };
 use fieldconsult_server::admin::{self, CommunityInput};
 use fieldconsult_server::{SqliteStorage, Storage};
@@ -421,19 +421,27 @@ impl World {
     fn enrol(&self, role: &Role, label: &str) -> Device {
         let code = admin::enrolment_code(self.storage.as_ref(), role, 24).unwrap();
         let path = self.dir.path().join(format!("{label}.db"));
-        let store = Store::open(&path, &DatabaseKey::from_bytes(&[7; 32]).unwrap()).unwrap();
-        let enrolment = store.enrol(&self.net, &code, label).unwrap();
+        let store = Store::open(&path, &device_key()).unwrap();
+        store.enrol(&self.net, &code, label).unwrap();
         store.sync(&self.net, &NoProgress).unwrap();
-        let actor = Actor {
-            id: enrolment.device_id.clone(),
-            role: enrolment.role.clone(),
-        };
-        Device {
-            store,
-            path,
-            enrolment,
-            actor,
-        }
+        drop(store);
+        Device::reopen(path)
+    }
+
+    /// A complete women's draft recorded on device `dev`; its id.
+    fn draft_on(&mut self, dev: usize) -> SessionId {
+        let before = self.sessions.clone();
+        self.run(&Op::NewDraft {
+            dev,
+            group: 0,
+            complete: true,
+        })
+        .unwrap();
+        *self
+            .sessions
+            .difference(&before)
+            .next()
+            .expect("a new session")
     }
 
     /// A session of device `dev` chosen by `pick`, preferring statuses in `prefer`.
@@ -1021,21 +1029,13 @@ fn edit_count(world: &World, dev: usize, id: &SessionId, value: u8) -> String {
 /// Found by `any_interleaving_converges` (shrunk: `NewDraft`, `Sync { LosePushAnswer }`, an
 /// edit, then sync). A single device, no other writer: the answer to a push is lost after
 /// the server stored the session, the team edits the session before the next sync, and
-/// that edit is then refused as a conflict with the device's own earlier version (the
-/// outbox still builds on the version acknowledged before, or on none for a new record).
-/// Nothing is lost (the edit is held as `conflict` and filed as `conflict_lost`), but the
-/// team is shown a conflict nobody caused and must edit again to get its version through.
+/// that edit was refused as a conflict with the device's own earlier version (the outbox
+/// still builds on the version acknowledged before, or on none for a new record): a
+/// conflict nobody caused. The server now accepts it: the stored version is the pusher's.
 #[test]
 fn an_edit_after_a_lost_push_answer_of_a_new_session_is_no_conflict() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 0,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(0);
     world.sync(0, Mode::LosePushAnswer).unwrap();
     let edited = edit_count(&world, 0, &id, 3);
     let report = world.sync(0, Mode::Pass).unwrap().unwrap();
@@ -1051,14 +1051,7 @@ fn an_edit_after_a_lost_push_answer_of_a_new_session_is_no_conflict() {
 #[test]
 fn an_edit_after_a_lost_push_answer_of_an_edit_is_no_conflict() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 0,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(0);
     world.sync(0, Mode::Pass).unwrap();
     edit_count(&world, 0, &id, 1);
     world.sync(0, Mode::LosePushAnswer).unwrap();
@@ -1077,22 +1070,13 @@ fn an_edit_after_a_lost_push_answer_of_an_edit_is_no_conflict() {
 /// `Review { dev: 4, accept: false }`, then syncs: device 0 never receives the review the
 /// server holds (it is parked: its session is deleted on the device) — and never gets the
 /// session back either. Root cause, shown here alone: the deletion of a draft the server
-/// already holds is always refused as a conflict. The server checks the tombstone's base hash
-/// (the session version the device last saw) against a stored *tombstone* (none), so every
-/// such deletion is filed as `conflict_lost`, the server keeps the session, and the device
-/// holds the deletion as a conflict that no edit can resolve (a deleted session cannot be
-/// saved again): it stays deleted on that device and present everywhere else, for good.
+/// already held was always a conflict, the server checking the tombstone's base hash (the
+/// session version the device last saw) against a stored *tombstone* (none). Deletions now
+/// have their own rule, built on the stored session.
 #[test]
 fn deleting_a_synced_draft_reaches_the_server() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 0,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(0);
     world.sync(0, Mode::Pass).unwrap();
     let d = &world.replicas[0].device;
     d.store.delete_draft(&d.actor, &id).unwrap();
@@ -1115,22 +1099,14 @@ fn deleting_a_synced_draft_reaches_the_server() {
 /// { dev: 0 }` (submit), `SyncAll`, `Review { dev: 4, accept: false }`, `Sync { dev: 4 }`,
 /// `SyncAll`, `Submit { dev: 0 }`, then syncs. A session returned and resubmitted without a
 /// change has the hash of its first submission again (`submitted → returned → submitted`,
-/// A-B-A). The reviewer's device never receives the returned version by pull (it made it
-/// itself; its last-seen server hash stays the first submission's), so the resubmission
-/// arrives with the hash it believes it holds and is skipped: the reviewer keeps the session
-/// as `returned`, synced, for good, and can never review it again, while the server holds
-/// it as `submitted`.
+/// A-B-A). The reviewer's device did not receive the returned version by pull (it made it
+/// itself; its last-seen server hash stayed the first submission's), so the resubmission
+/// arrived with the hash it believed it held and was skipped: the reviewer kept the session
+/// as `returned` for good. The version a review makes now reaches the reviewer too.
 #[test]
 fn a_session_resubmitted_unchanged_reaches_the_reviewer() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 0,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(0);
     let d = &world.replicas[0].device;
     d.store.submit_session(&d.actor, &id).unwrap();
     world.run(&Op::SyncAll { net: Net::Pass }).unwrap();
@@ -1156,14 +1132,7 @@ fn a_session_resubmitted_unchanged_reaches_the_reviewer() {
 #[test]
 fn a_deletion_refused_because_a_colleague_submitted_the_draft_gives_the_session_back() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 1,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(1);
     for dev in [1, 0, 2] {
         world.sync(dev, Mode::Pass).unwrap();
     }
@@ -1188,14 +1157,7 @@ fn a_deletion_refused_because_a_colleague_submitted_the_draft_gives_the_session_
 #[test]
 fn a_deletion_that_conflicts_with_a_colleagues_edit_gives_the_edited_session_back() {
     let mut world = World::new();
-    world
-        .run(&Op::NewDraft {
-            dev: 0,
-            group: 0,
-            complete: true,
-        })
-        .unwrap();
-    let id = *world.sessions.iter().next().unwrap();
+    let id = world.draft_on(0);
     world.sync(0, Mode::Pass).unwrap();
     world.sync(2, Mode::Pass).unwrap();
     let d = &world.replicas[0].device;
