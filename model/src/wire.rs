@@ -274,6 +274,21 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+/// Stable reason codes of [`AckOutcome::Rejected`]: the server sends them, devices act on
+/// them (some refusals are sent again at the next sync).
+pub mod reasons {
+    /// The record breaks a validation rule; `problems` say which fields.
+    pub const VALIDATION: &str = "validation";
+    /// The device's role does not allow this record.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// The status change is not allowed by the workflow.
+    pub const INVALID_TRANSITION: &str = "invalid_transition";
+    /// The record refers to a visit or session the server does not hold.
+    pub const UNKNOWN_PARENT: &str = "unknown_parent";
+    /// Reviews and addenda are append-only: an existing one cannot be changed.
+    pub const IMMUTABLE: &str = "immutable";
+}
+
 /// An RFC 9457 problem document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProblemDetails {

@@ -19,19 +19,7 @@ use fieldconsult_model::{Decision, Session, Team};
 
 use crate::storage::{Device, HistoryOutcome, RecordTx, StorageError, StoredRecord};
 
-/// Stable reason codes of [`AckOutcome::Rejected`].
-pub mod reasons {
-    /// The record breaks a validation rule; `problems` say which fields.
-    pub const VALIDATION: &str = "validation";
-    /// The device's role does not allow this record.
-    pub const FORBIDDEN: &str = "forbidden";
-    /// The status change is not allowed by the workflow.
-    pub const INVALID_TRANSITION: &str = "invalid_transition";
-    /// The record refers to a visit or session the server does not hold.
-    pub const UNKNOWN_PARENT: &str = "unknown_parent";
-    /// Reviews and addenda are append-only: an existing one cannot be changed.
-    pub const IMMUTABLE: &str = "immutable";
-}
+pub use fieldconsult_model::wire::reasons;
 
 /// A refusal of one change.
 struct Refusal {

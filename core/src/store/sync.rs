@@ -69,7 +69,7 @@ pub(crate) const CLOCK_AHEAD: &str = "clock_ahead";
 /// Reason code of a record the server refused because its parent (a session's visit) was not
 /// there yet, typically refused itself: pushed again at every sync, so that it follows its
 /// parent once that goes through.
-pub(crate) const UNKNOWN_PARENT: &str = "unknown_parent";
+pub(crate) const UNKNOWN_PARENT: &str = fieldconsult_model::wire::reasons::UNKNOWN_PARENT;
 /// Reason code of a record too large to fit in any push batch.
 pub(crate) const TOO_LARGE: &str = "too_large";
 

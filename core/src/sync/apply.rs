@@ -105,7 +105,9 @@ fn apply_one(
     };
     let id = pulled.record.id();
     let pending = is_pending(tx, entity, &id)?;
-    let server_hash = state_of(tx, entity, &id)?.and_then(|r| r.server_hash);
+    let sync = state_of(tx, entity, &id)?;
+    let refused = sync.as_ref().is_some_and(|r| r.state == SyncState::Error);
+    let server_hash = sync.and_then(|r| r.server_hash);
     let local_hash = if pending {
         load_record(tx, entity, &id)?.map(|r| r.hash())
     } else {
@@ -121,6 +123,11 @@ fn apply_one(
     );
     match action {
         Action::Skip => {}
+        Action::KeepLocal { conflict: true } if refused => {
+            // A local version the server refused stays as it is, with its reason and its
+            // base: once the team edits it, the push meets the newer version and the server
+            // files it as a conflict that the reviewer sees.
+        }
         Action::KeepLocal { conflict: true } => {
             applied.conflicts += 1;
             set_server_hash(tx, entity, &id, SyncState::Conflict, &pulled.hash)?;

@@ -17,7 +17,7 @@ use crate::store::sync::{
 };
 use fieldconsult_model::Problem;
 use fieldconsult_model::wire::{
-    AckOutcome, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, PushChange, PushResponse,
+    AckOutcome, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, PushChange, PushResponse, reasons,
 };
 
 /// `{"changes":[` and `]}` around the comma-separated changes: exactly what serde_json
@@ -253,7 +253,7 @@ fn apply_acks(
                     // runs fast. Kept and pushed again at each sync, it goes through once
                     // the server's time passes it, or as soon as the team corrects it; a
                     // submitted session could not otherwise be edited and would never leave.
-                    let clock_ahead = reason == "validation"
+                    let clock_ahead = reason == reasons::VALIDATION
                         && !problems.is_empty()
                         && problems.iter().all(|p| p.problem == Problem::InFuture);
                     let reason = if clock_ahead {
