@@ -19,8 +19,10 @@ pub fn now_utc() -> Timestamp {
 /// the same to the millisecond; only the local reading of an odd offset moves by seconds.
 pub fn round_to_stored_precision(t: &mut Timestamp) {
     let seconds = t.offset().local_minus_utc();
+    // Offsets are under ±24 h: one within 30 s of it rounds to ±23:59.
+    let minutes = (seconds + 30).div_euclid(60).clamp(-1439, 1439);
     if seconds % 60 != 0
-        && let Some(offset) = FixedOffset::east_opt((seconds + 30).div_euclid(60) * 60)
+        && let Some(offset) = FixedOffset::east_opt(minutes * 60)
     {
         *t = t.with_timezone(&offset);
     }
@@ -39,7 +41,7 @@ mod tests {
 
     #[test]
     fn a_time_with_an_offset_in_seconds_reads_back_from_json_unchanged_once_rounded() {
-        for seconds in [6830, -6830, 5 * 3600 + 29, -(3600 + 31), 0] {
+        for seconds in [6830, -6830, 5 * 3600 + 29, -(3600 + 31), 0, 86_399, -86_371] {
             let offset = FixedOffset::east_opt(seconds).expect("valid offset");
             let mut t: Timestamp = Utc::now().with_timezone(&offset);
             round_to_stored_precision(&mut t);
