@@ -171,24 +171,7 @@ fn hash(session: &Session) -> String {
 }
 
 fn write(store: &Store, options: &Options) -> Fallible<()> {
-    let enrolment = store
-        .enrolment()
-        .map_err(|e| format!("enrolment: {e}"))?
-        .ok_or("the store is not enrolled")?;
-    let actor = Actor {
-        id: enrolment.device_id,
-        role: enrolment.role,
-    };
-    let team_id = match &actor.role {
-        fieldconsult_model::Role::TeamMember { team_id } => *team_id,
-        fieldconsult_model::Role::Reviewer { .. } => return Err("a reviewer device".into()),
-    };
-    let community_id = store
-        .communities()
-        .map_err(|e| format!("communities: {e}"))?
-        .first()
-        .ok_or("no community: sync the store once first")?
-        .id;
+    let (actor, team_id, community_id) = team_actor(store)?;
     const GROUPS: [Group; 3] = [Group::Women, Group::Men, Group::Mixed];
     let mut rng = Rng(options.seed);
     // Drafts still open for edits, with their revisions.
