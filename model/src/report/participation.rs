@@ -36,7 +36,8 @@ pub struct SexAgeTable {
 }
 
 impl SexAgeTable {
-    fn add(&mut self, p: &Participants) {
+    /// Counts one more session with these participants.
+    pub fn add(&mut self, p: &Participants) {
         self.sessions += 1;
         for (i, band) in AgeBand::ALL.iter().enumerate() {
             self.female[i] += u64::from(p.female.get(*band));

@@ -1,0 +1,1 @@
+//! Finding a font for PDF and PNG text.
