@@ -6,6 +6,8 @@
 //! touches a database, a file or a socket.
 
 pub mod checklist;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod ids;
 pub mod reference;
 pub mod report;
