@@ -197,3 +197,51 @@ fn long_reports_report_progress_by_chunk_and_can_be_cancelled() {
         "stopped after the first chunk"
     );
 }
+
+#[test]
+fn device_monthly_report_counts_accepted_sessions_and_leaves_out_sensitive_notes() {
+    use fieldconsult_model::Decision;
+    use fieldconsult_model::report::{Month, ReportOptions, ReportScope};
+
+    let f = Fixture::new();
+    let visit = f.visit_of(&f.team_a);
+    let mut women = complete_session(&visit, Group::Women);
+    women.sensitive_note = "MARKER-device-report".into();
+    let women = f.store.save_session(&f.alice(), &women).unwrap();
+    f.store.submit_session(&f.alice(), &women.id).unwrap();
+    f.store
+        .record_review(&f.north_reviewer(), &women.id, Decision::Accepted, "")
+        .unwrap();
+    let men = f
+        .store
+        .save_session(&f.alice(), &complete_session(&visit, Group::Men))
+        .unwrap();
+    f.store.submit_session(&f.alice(), &men.id).unwrap();
+    // A draft is never counted.
+    f.saved_session(Group::Mixed);
+
+    let month = Month::of(women.started_at.date_naive());
+    let options = ReportOptions {
+        min_cell: 0,
+        top_priorities: 5,
+    };
+    let scope = ReportScope::Team {
+        team_id: f.team_a.id,
+    };
+    let r = f.store.monthly_report(scope, month, options).unwrap();
+    assert_eq!(r.scope_name, f.team_a.name);
+    assert_eq!(r.sessions.len(), 1, "only the accepted women's session");
+    assert_eq!(r.participation.total.total, Some(13));
+    assert_eq!(
+        (r.review.accepted.women, r.review.pending.men, r.review.pending.mixed),
+        (1, 1, 0)
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("MARKER-device-report"));
+
+    let other_team = ReportScope::Team {
+        team_id: f.team_south.id,
+    };
+    let r = f.store.monthly_report(other_team, month, options).unwrap();
+    assert!(r.sessions.is_empty());
+}
