@@ -112,7 +112,8 @@ pub enum FieldConsultError {
         /// What failed, without user data.
         reason: String,
     },
-    /// A bug: a panic in the library, caught before it could crash the app.
+    /// A bug: a panic in the library, caught before it could crash the app, or a report the
+    /// library could not render.
     #[error("internal error: {reason}")]
     Internal {
         /// The panic's literal message, or `panic` when it was formatted (and so may hold data).
@@ -132,6 +133,16 @@ impl From<ValidationErrors> for FieldConsultError {
                     description: p.problem.to_string(),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl From<fieldconsult_report::RenderError> for FieldConsultError {
+    /// A report that cannot be rendered is a bug in the renderer, like a caught panic; the
+    /// message names what failed and holds no report content.
+    fn from(e: fieldconsult_report::RenderError) -> Self {
+        FieldConsultError::Internal {
+            reason: e.to_string(),
         }
     }
 }

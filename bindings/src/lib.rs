@@ -31,7 +31,7 @@ pub use reference::{
 };
 pub use reports::{
     AgeTotals, PairedComparison, ParticipationRow, ParticipationTable, PriorityKey, PriorityRow,
-    SexAgeTable,
+    ReportFile, ReportFormat, ReportScope, SexAgeTable,
 };
 pub use session::{
     Addendum, Concern, Identity, Review, Role, Session, Visit, new_id, new_session_draft,

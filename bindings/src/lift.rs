@@ -37,6 +37,14 @@ impl Lift {
         })
     }
 
+    /// `s` parsed, or a problem on `field` (and `placeholder` standing in until `finish`).
+    pub(crate) fn parse_or<T: FromStr>(&mut self, field: &str, s: &str, placeholder: T) -> T {
+        s.parse().unwrap_or_else(|_| {
+            self.problem(field);
+            placeholder
+        })
+    }
+
     /// A time from RFC 3339, or a problem on `field`.
     pub(crate) fn time(&mut self, field: &str, s: &str) -> Timestamp {
         Timestamp::parse_from_rfc3339(s).unwrap_or_else(|_| {

@@ -203,3 +203,63 @@ impl From<report::ParticipationTable> for ParticipationTable {
         }
     }
 }
+
+/// Whose sessions a monthly report covers. On a device it can only count what the device
+/// holds: a team member's phone its team's sessions, a focal point's its sector's.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ReportScope {
+    /// One team.
+    Team {
+        /// The team's id.
+        team_id: String,
+    },
+    /// Every team of a sector.
+    Sector {
+        /// The sector.
+        sector: String,
+    },
+    /// Everything on this device.
+    Mission,
+}
+
+/// The formats the app renders a monthly report in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ReportFormat {
+    /// One printable HTML document with its charts, for a WebView, printing or sharing.
+    Html,
+    /// One CSV file per table, and one of the sessions behind them.
+    Csv,
+    /// The whole report as JSON.
+    Json,
+}
+
+/// One file of a rendered report, ready to show or share.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ReportFile {
+    /// File name, e.g. `gender-report-team-alpha-2026-10.html`.
+    pub name: String,
+    /// Media type, e.g. `text/html; charset=utf-8`.
+    pub media_type: String,
+    /// The content.
+    pub content: Vec<u8>,
+}
+
+impl From<fieldconsult_report::ReportFile> for ReportFile {
+    fn from(f: fieldconsult_report::ReportFile) -> Self {
+        ReportFile {
+            name: f.name,
+            media_type: f.media_type.to_owned(),
+            content: f.bytes,
+        }
+    }
+}
+
+impl From<ReportFormat> for fieldconsult_report::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Html => fieldconsult_report::Format::Html,
+            ReportFormat::Csv => fieldconsult_report::Format::Csv,
+            ReportFormat::Json => fieldconsult_report::Format::Json,
+        }
+    }
+}

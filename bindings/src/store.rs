@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use fieldconsult_core::{BadgeCounts, DatabaseKey, OutboxEntry, Store, StoreOptions, SyncReport};
-use fieldconsult_model::report::GroupBy;
+use fieldconsult_model::Language;
+use fieldconsult_model::report::{self, GroupBy, Month};
 use fieldconsult_model::{Decision, SessionId, VisitId};
 
 use crate::error::{FieldConsultError, guard};
@@ -16,7 +17,7 @@ use crate::lift::Lift;
 use crate::listing::{HistoryEntry, SessionFilter, SessionPage, SessionRecord};
 use crate::progress::{Adapter, CancellationToken, ProgressListener};
 use crate::reference::{ChecklistTemplate, Community, ReferralService, Team};
-use crate::reports::{PairedComparison, ParticipationTable};
+use crate::reports::{PairedComparison, ParticipationTable, ReportFile, ReportFormat, ReportScope};
 use crate::session::{Addendum, Identity, Review, Session, Visit};
 use crate::sync::{self, Enrolment, HttpTransport};
 
@@ -354,6 +355,49 @@ impl FieldConsultStore {
                 .store()?
                 .participation_table_with(&filter, by, &progress)?
                 .into())
+        })
+    }
+
+    /// The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+    /// holds, rendered in `format` with labels in `language`. Participant counts below
+    /// `min_cell` are hidden so that no one is identifiable (5 is usual; 0 hides nothing).
+    /// Reports progress to `listener`; `cancel` stops it with `Cancelled`.
+    #[uniffi::method(default(min_cell = 5, listener = None, cancel = None))]
+    #[allow(clippy::too_many_arguments)]
+    pub fn monthly_report(
+        &self,
+        scope: ReportScope,
+        month: String,
+        format: ReportFormat,
+        language: Language,
+        min_cell: u32,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Vec<ReportFile>> {
+        guard(|| {
+            let mut l = Lift::default();
+            let scope = match scope {
+                ReportScope::Team { team_id } => report::ReportScope::Team {
+                    team_id: l.id("scope.team_id", &team_id),
+                },
+                ReportScope::Sector { sector } => report::ReportScope::Sector { sector },
+                ReportScope::Mission => report::ReportScope::Mission,
+            };
+            let month = l.parse_or("month", &month, Month::of(chrono::NaiveDate::default()));
+            let (scope, month) = l.finish((scope, month))?;
+            let options = report::ReportOptions {
+                min_cell,
+                ..report::ReportOptions::default()
+            };
+            let progress = Adapter {
+                listener,
+                token: cancel,
+            };
+            let report = self
+                .store()?
+                .monthly_report_with(scope, month, options, &progress)?;
+            let files = fieldconsult_report::render(&report, format.into(), language)?;
+            Ok(files.into_iter().map(ReportFile::from).collect())
         })
     }
 

@@ -201,3 +201,69 @@ fn workflow_errors_carry_status_and_action() {
         .unwrap();
     assert_eq!(page.items.len(), 1);
 }
+
+#[test]
+fn a_malformed_month_and_team_are_named_in_one_validation_error() {
+    use fieldconsult_ffi::{ReportFormat, ReportScope};
+    let e = env();
+    let err = e
+        .store
+        .monthly_report(
+            ReportScope::Team {
+                team_id: "not-an-id".into(),
+            },
+            "2026-13".into(),
+            ReportFormat::Json,
+            fieldconsult_model::Language::En,
+            5,
+            None,
+            None,
+        )
+        .unwrap_err();
+    let FieldConsultError::Validation { problems } = err else {
+        panic!("expected a validation error, got {err:?}");
+    };
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["scope.team_id", "month"]);
+}
+
+#[test]
+fn monthly_report_renders_for_the_app_in_every_format() {
+    use fieldconsult_ffi::{ReportFormat, ReportScope};
+    let e = env();
+    let v = visit(&e);
+    let s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
+    e.store.save_session(member(&e.team), s).unwrap();
+    let scope = ReportScope::Team {
+        team_id: e.team.id.clone(),
+    };
+    let report = |format| {
+        e.store
+            .monthly_report(
+                scope.clone(),
+                "2026-11".into(),
+                format,
+                fieldconsult_model::Language::Fr,
+                5,
+                None,
+                None,
+            )
+            .unwrap()
+    };
+    let json = report(ReportFormat::Json);
+    assert_eq!(json.len(), 1);
+    assert_eq!(json[0].name, "gender-report-team-team-1-2026-11.json");
+    let value: serde_json::Value = serde_json::from_slice(&json[0].content).unwrap();
+    assert_eq!(value["scope_name"], "Team 1");
+    assert_eq!(value["sessions"].as_array().map(Vec::len), Some(0), "a draft counts for nothing");
+
+    let html = report(ReportFormat::Html);
+    assert_eq!(html[0].media_type, "text/html; charset=utf-8");
+    let page = String::from_utf8(html[0].content.clone()).unwrap();
+    assert!(page.contains("Rapport mensuel sur le genre"), "French headings");
+    assert!(page.contains("Team 1"));
+
+    let csv = report(ReportFormat::Csv);
+    assert!(csv.len() > 5, "one file per table");
+    assert!(csv.iter().all(|f| f.name.ends_with(".csv")));
+}

@@ -901,6 +901,14 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func listSessions(filter: SessionFilter, limit: UInt32, after: String?) throws  -> SessionPage
     
     /**
+     * The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+     * holds, rendered in `format` with labels in `language`. Participant counts below
+     * `min_cell` are hidden so that no one is identifiable (5 is usual; 0 hides nothing).
+     * Reports progress to `listener`; `cancel` stops it with `Cancelled`.
+     */
+    func monthlyReport(scope: ReportScope, month: String, format: ReportFormat, language: Language, minCell: UInt32, listener: ProgressListener?, cancel: CancellationToken?) throws  -> [ReportFile]
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -1282,6 +1290,28 @@ open func listSessions(filter: SessionFilter, limit: UInt32, after: String? = ni
         FfiConverterTypeSessionFilter_lower(filter),
         FfiConverterUInt32.lower(limit),
         FfiConverterOptionString.lower(after),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+     * holds, rendered in `format` with labels in `language`. Participant counts below
+     * `min_cell` are hidden so that no one is identifiable (5 is usual; 0 hides nothing).
+     * Reports progress to `listener`; `cancel` stops it with `Cancelled`.
+     */
+open func monthlyReport(scope: ReportScope, month: String, format: ReportFormat, language: Language, minCell: UInt32 = UInt32(5), listener: ProgressListener? = nil, cancel: CancellationToken? = nil)throws  -> [ReportFile]  {
+    return try  FfiConverterSequenceTypeReportFile.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeReportScope_lower(scope),
+        FfiConverterString.lower(month),
+        FfiConverterTypeReportFormat_lower(format),
+        FfiConverterTypeLanguage_lower(language),
+        FfiConverterUInt32.lower(minCell),
+        FfiConverterOptionTypeProgressListener.lower(listener),
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
     )
 })
 }
@@ -4451,6 +4481,85 @@ public func FfiConverterTypeReferralService_lower(_ value: ReferralService) -> R
 
 
 /**
+ * One file of a rendered report, ready to show or share.
+ */
+public struct ReportFile: Equatable, Hashable {
+    /**
+     * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+     */
+    public var name: String
+    /**
+     * Media type, e.g. `text/html; charset=utf-8`.
+     */
+    public var mediaType: String
+    /**
+     * The content.
+     */
+    public var content: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+         */name: String, 
+        /**
+         * Media type, e.g. `text/html; charset=utf-8`.
+         */mediaType: String, 
+        /**
+         * The content.
+         */content: Data) {
+        self.name = name
+        self.mediaType = mediaType
+        self.content = content
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportFile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportFile {
+        return
+            try ReportFile(
+                name: FfiConverterString.read(from: &buf), 
+                mediaType: FfiConverterString.read(from: &buf), 
+                content: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportFile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.mediaType, into: &buf)
+        FfiConverterData.write(value.content, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFile_lift(_ buf: RustBuffer) throws -> ReportFile {
+    return try FfiConverterTypeReportFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFile_lower(_ value: ReportFile) -> RustBuffer {
+    return FfiConverterTypeReportFile.lower(value)
+}
+
+
+/**
  * A reviewer's decision on a session.
  */
 public struct Review: Equatable, Hashable {
@@ -6397,7 +6506,8 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
          */reason: String
     )
     /**
-     * A bug: a panic in the library, caught before it could crash the app.
+     * A bug: a panic in the library, caught before it could crash the app, or a report the
+     * library could not render.
      */
     case Internal(
         /**
@@ -7329,6 +7439,189 @@ public func FfiConverterTypeReferralServiceKind_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeReferralServiceKind_lower(_ value: ReferralServiceKind) -> RustBuffer {
     return FfiConverterTypeReferralServiceKind.lower(value)
+}
+
+
+
+/**
+ * The formats the app renders a monthly report in.
+ */
+
+public enum ReportFormat: Equatable, Hashable {
+    
+    /**
+     * One printable HTML document with its charts, for a WebView, printing or sharing.
+     */
+    case html
+    /**
+     * One CSV file per table, and one of the sessions behind them.
+     */
+    case csv
+    /**
+     * The whole report as JSON.
+     */
+    case json
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReportFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportFormat: FfiConverterRustBuffer {
+    typealias SwiftType = ReportFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .html
+        
+        case 2: return .csv
+        
+        case 3: return .json
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .html:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .csv:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .json:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFormat_lift(_ buf: RustBuffer) throws -> ReportFormat {
+    return try FfiConverterTypeReportFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFormat_lower(_ value: ReportFormat) -> RustBuffer {
+    return FfiConverterTypeReportFormat.lower(value)
+}
+
+
+
+/**
+ * Whose sessions a monthly report covers. On a device it can only count what the device
+ * holds: a team member's phone its team's sessions, a focal point's its sector's.
+ */
+
+public enum ReportScope: Equatable, Hashable {
+    
+    /**
+     * One team.
+     */
+    case team(
+        /**
+         * The team's id.
+         */teamId: String
+    )
+    /**
+     * Every team of a sector.
+     */
+    case sector(
+        /**
+         * The sector.
+         */sector: String
+    )
+    /**
+     * Everything on this device.
+     */
+    case mission
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReportScope: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportScope: FfiConverterRustBuffer {
+    typealias SwiftType = ReportScope
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportScope {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .team(teamId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .sector(sector: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .mission
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportScope, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .team(teamId):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(teamId, into: &buf)
+            
+        
+        case let .sector(sector):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(sector, into: &buf)
+            
+        
+        case .mission:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportScope_lift(_ buf: RustBuffer) throws -> ReportScope {
+    return try FfiConverterTypeReportScope.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportScope_lower(_ value: ReportScope) -> RustBuffer {
+    return FfiConverterTypeReportScope.lower(value)
 }
 
 
@@ -8579,6 +8872,31 @@ fileprivate struct FfiConverterSequenceTypeReferralService: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReportFile: FfiConverterRustBuffer {
+    typealias SwiftType = [ReportFile]
+
+    public static func write(_ value: [ReportFile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReportFile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReportFile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReportFile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReportFile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeReview: FfiConverterRustBuffer {
     typealias SwiftType = [Review]
 
@@ -8978,6 +9296,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_list_sessions() != 27546) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() != 58189) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() != 39354) {

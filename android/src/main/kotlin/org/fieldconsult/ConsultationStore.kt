@@ -14,9 +14,13 @@ import org.fieldconsult.ffi.CancellationToken
 import org.fieldconsult.ffi.FieldConsultException
 import org.fieldconsult.ffi.FieldConsultStore
 import org.fieldconsult.ffi.GroupBy
+import org.fieldconsult.ffi.Language
 import org.fieldconsult.ffi.PairedComparison
 import org.fieldconsult.ffi.ParticipationTable
 import org.fieldconsult.ffi.ProgressListener
+import org.fieldconsult.ffi.ReportFile
+import org.fieldconsult.ffi.ReportFormat
+import org.fieldconsult.ffi.ReportScope
 import org.fieldconsult.ffi.SessionFilter
 import org.fieldconsult.ffi.SessionSummary
 
@@ -80,6 +84,22 @@ class ConsultationStore private constructor(
         onProgress: ((Long, Long) -> Unit)? = null,
     ): ParticipationTable = cancellable { token ->
         raw.participationTable(filter, by, onProgress?.let(::listener), token)
+    }
+
+    /**
+     * The monthly gender report of [scope] for [month] (`YYYY-MM`) over what this device holds,
+     * rendered in [format] with labels in [language], on [Dispatchers.IO]. Participant counts
+     * below [minCell] are hidden so that no one is identifiable.
+     */
+    suspend fun monthlyReport(
+        scope: ReportScope,
+        month: String,
+        format: ReportFormat,
+        language: Language,
+        minCell: UInt = 5u,
+        onProgress: ((Long, Long) -> Unit)? = null,
+    ): List<ReportFile> = cancellable { token ->
+        raw.monthlyReport(scope, month, format, language, minCell, onProgress?.let(::listener), token)
     }
 
     private val closed = AtomicBoolean(false)

@@ -13,9 +13,49 @@ import org.fieldconsult.ffi.GroupBy
 import org.fieldconsult.ffi.PriorityCategory
 import org.fieldconsult.ffi.PriorityKey
 import org.fieldconsult.ffi.ProgressListener
+import org.fieldconsult.ffi.Decision
+import org.fieldconsult.ffi.Language
+import org.fieldconsult.ffi.ReportFormat
+import org.fieldconsult.ffi.ReportScope
 import org.fieldconsult.ffi.SessionFilter
+import java.time.OffsetDateTime
+import java.time.YearMonth
 
 class ReportTest {
+    @Test
+    fun monthlyReportCountsTheAcceptedSessionsOfTheMonth(): Unit = Fixture().use { f ->
+        val visit = f.visit()
+        val accepted = f.store.raw.saveSession(f.member, f.completeSession(visit, Group.WOMEN, PriorityCategory.WATER))
+        f.store.raw.submitSession(f.member, accepted.id)
+        f.store.raw.recordReview(f.reviewer, accepted.id, Decision.ACCEPTED, "")
+        val pending = f.store.raw.saveSession(f.member, f.completeSession(visit, Group.MEN, PriorityCategory.FOOD))
+        f.store.raw.submitSession(f.member, pending.id)
+        val month = YearMonth.from(OffsetDateTime.parse(accepted.startedAt)).toString()
+        val scope = ReportScope.Team(f.team.id)
+
+        val json = runBlocking { f.store.monthlyReport(scope, month, ReportFormat.JSON, Language.EN, minCell = 0u) }.single()
+        val text = json.content.decodeToString()
+        assertTrue(text.contains("\"scope_name\": \"Engagement Team 4\""), text.take(300))
+        assertTrue(text.contains(accepted.id), "the accepted session is behind the figures")
+        assertTrue(!text.contains(pending.id), "a pending session is not")
+
+        val csv = runBlocking { f.store.monthlyReport(scope, month, ReportFormat.CSV, Language.FR) }
+        val sessions = csv.single { it.name.endsWith("-sessions.csv") }
+        assertEquals(2, sessions.content.decodeToString().trim().lines().size, "header and one session")
+
+        val html = runBlocking { f.store.monthlyReport(scope, month, ReportFormat.HTML, Language.FR) }.single()
+        assertEquals("text/html; charset=utf-8", html.mediaType)
+        assertTrue(html.content.decodeToString().contains("Rapport mensuel sur le genre"))
+    }
+
+    @Test
+    fun aMalformedMonthIsAValidationErrorNamingTheField(): Unit = Fixture().use { f ->
+        val e = assertFailsWith<FieldConsultException.Validation> {
+            runBlocking { f.store.monthlyReport(ReportScope.Mission, "October", ReportFormat.JSON, Language.EN) }
+        }
+        assertEquals(listOf("month"), e.problems.map { it.field })
+    }
+
     @Test
     fun pairedComparisonShowsWhatOnlyWomenAndOnlyMenRaised(): Unit = Fixture().use { f ->
         val visit = f.visit()

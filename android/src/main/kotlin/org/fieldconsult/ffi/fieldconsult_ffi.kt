@@ -775,6 +775,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_list_sessions(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_participation_table(
@@ -896,6 +898,8 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_latest_checklist(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_list_sessions(`ptr`: Long,`filter`: RustBuffer.ByValue,`limit`: Int,`after`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(`ptr`: Long,`scope`: RustBuffer.ByValue,`month`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,`minCell`: Int,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_paired_comparison(`ptr`: Long,`filter`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1162,6 +1166,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_list_sessions() and 0xFFFF) != 27546) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() and 0xFFFF) != 58189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() and 0xFFFF) != 39354) {
@@ -2147,6 +2154,14 @@ public interface FieldConsultStoreInterface {
     fun `listSessions`(`filter`: SessionFilter, `limit`: kotlin.UInt, `after`: kotlin.String? = null): SessionPage
     
     /**
+     * The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+     * holds, rendered in `format` with labels in `language`. Participant counts below
+     * `min_cell` are hidden so that no one is identifiable (5 is usual; 0 hides nothing).
+     * Reports progress to `listener`; `cancel` stops it with `Cancelled`.
+     */
+    fun `monthlyReport`(`scope`: ReportScope, `month`: kotlin.String, `format`: ReportFormat, `language`: Language, `minCell`: kotlin.UInt = 5u, `listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): List<ReportFile>
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2639,6 +2654,33 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         FfiConverterTypeSessionFilter.lower(`filter`),
         FfiConverterUInt.lower(`limit`),
         FfiConverterOptionalString.lower(`after`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+     * holds, rendered in `format` with labels in `language`. Participant counts below
+     * `min_cell` are hidden so that no one is identifiable (5 is usual; 0 hides nothing).
+     * Reports progress to `listener`; `cancel` stops it with `Cancelled`.
+     */
+    @Throws(FieldConsultException::class)override fun `monthlyReport`(`scope`: ReportScope, `month`: kotlin.String, `format`: ReportFormat, `language`: Language, `minCell`: kotlin.UInt, `listener`: ProgressListener?, `cancel`: CancellationToken?): List<ReportFile> {
+            return FfiConverterSequenceTypeReportFile.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(
+        it,
+        
+        FfiConverterTypeReportScope.lower(`scope`),
+        FfiConverterString.lower(`month`),
+        FfiConverterTypeReportFormat.lower(`format`),
+        FfiConverterTypeLanguage.lower(`language`),
+        FfiConverterUInt.lower(`minCell`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancel`),_status)
 }
     }
     )
@@ -5481,6 +5523,61 @@ public object FfiConverterTypeReferralService: FfiConverterRustBuffer<ReferralSe
 
 
 /**
+ * One file of a rendered report, ready to show or share.
+ */
+data class ReportFile (
+    /**
+     * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Media type, e.g. `text/html; charset=utf-8`.
+     */
+    var `mediaType`: kotlin.String
+    , 
+    /**
+     * The content.
+     */
+    var `content`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportFile: FfiConverterRustBuffer<ReportFile> {
+    override fun read(buf: ByteBuffer): ReportFile {
+        return ReportFile(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportFile) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`mediaType`) +
+            FfiConverterByteArray.allocationSize(value.`content`)
+    )
+
+    override fun write(value: ReportFile, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`mediaType`, buf)
+            FfiConverterByteArray.write(value.`content`, buf)
+    }
+}
+
+
+
+/**
  * A reviewer's decision on a session.
  */
 data class Review (
@@ -6925,7 +7022,8 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
-     * A bug: a panic in the library, caught before it could crash the app.
+     * A bug: a panic in the library, caught before it could crash the app, or a report the
+     * library could not render.
      */
     class Internal(
         
@@ -7580,6 +7678,169 @@ public object FfiConverterTypeReferralServiceKind: FfiConverterRustBuffer<Referr
 
     override fun write(value: ReferralServiceKind, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The formats the app renders a monthly report in.
+ */
+
+enum class ReportFormat {
+    
+    /**
+     * One printable HTML document with its charts, for a WebView, printing or sharing.
+     */
+    HTML,
+    /**
+     * One CSV file per table, and one of the sessions behind them.
+     */
+    CSV,
+    /**
+     * The whole report as JSON.
+     */
+    JSON;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportFormat: FfiConverterRustBuffer<ReportFormat> {
+    override fun read(buf: ByteBuffer) = try {
+        ReportFormat.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReportFormat) = 4UL
+
+    override fun write(value: ReportFormat, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whose sessions a monthly report covers. On a device it can only count what the device
+ * holds: a team member's phone its team's sessions, a focal point's its sector's.
+ */
+sealed class ReportScope {
+    
+    /**
+     * One team.
+     */
+    data class Team(
+        /**
+         * The team's id.
+         */
+        val `teamId`: kotlin.String) : ReportScope()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Every team of a sector.
+     */
+    data class Sector(
+        /**
+         * The sector.
+         */
+        val `sector`: kotlin.String) : ReportScope()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Everything on this device.
+     */
+    object Mission : ReportScope()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportScope : FfiConverterRustBuffer<ReportScope>{
+    override fun read(buf: ByteBuffer): ReportScope {
+        return when(buf.getInt()) {
+            1 -> ReportScope.Team(
+                FfiConverterString.read(buf),
+                )
+            2 -> ReportScope.Sector(
+                FfiConverterString.read(buf),
+                )
+            3 -> ReportScope.Mission
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ReportScope): ULong = when(value) {
+        is ReportScope.Team -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`teamId`)
+            )
+        }
+        is ReportScope.Sector -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`sector`)
+            )
+        }
+        is ReportScope.Mission -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: ReportScope, buf: ByteBuffer) {
+        when(value) {
+            is ReportScope.Team -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`teamId`, buf)
+                Unit
+            }
+            is ReportScope.Sector -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`sector`, buf)
+                Unit
+            }
+            is ReportScope.Mission -> {
+                buf.putInt(3)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -8765,6 +9026,34 @@ public object FfiConverterSequenceTypeReferralService: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReferralService.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReportFile: FfiConverterRustBuffer<List<ReportFile>> {
+    override fun read(buf: ByteBuffer): List<ReportFile> {
+        val len = buf.getInt()
+        return List<ReportFile>(len) {
+            FfiConverterTypeReportFile.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReportFile>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReportFile.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReportFile>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReportFile.write(it, buf)
         }
     }
 }
