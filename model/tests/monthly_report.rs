@@ -452,3 +452,48 @@ fn the_report_round_trips_through_json() {
     assert_eq!(back, r);
     assert!(json.contains("\"month\":\"2026-10\""));
 }
+
+mod suppression_properties {
+    use fieldconsult_model::report::participation::SexAgeTable;
+    use fieldconsult_model::report::suppression::suppress;
+    use proptest::prelude::*;
+
+    fn small_counts() -> impl Strategy<Value = [u64; 5]> {
+        prop::array::uniform5(prop_oneof![Just(0u64), 1u64..5, 5u64..40])
+    }
+
+    proptest! {
+        #[test]
+        fn no_hidden_count_is_ever_recoverable_by_subtraction(
+            female in small_counts(),
+            male in small_counts(),
+            undisclosed in small_counts(),
+            min_cell in 0u32..12,
+        ) {
+            let t = SexAgeTable { sessions: 1, female, male, undisclosed };
+            let c = suppress(&t, min_cell);
+            let rows = [(c.female, c.sex_totals[0]), (c.male, c.sex_totals[1]), (c.undisclosed, c.sex_totals[2])];
+            for (cells, total) in rows {
+                let hidden = cells.iter().filter(|x| x.is_none()).count() + usize::from(total.is_none());
+                prop_assert_ne!(hidden, 1);
+            }
+            for b in 0..5 {
+                let hidden = [c.female[b], c.male[b], c.undisclosed[b], c.band_totals[b]].iter().filter(|x| x.is_none()).count();
+                prop_assert_ne!(hidden, 1);
+            }
+            let margin_sex = c.sex_totals.iter().filter(|x| x.is_none()).count() + usize::from(c.total.is_none());
+            let margin_band = c.band_totals.iter().filter(|x| x.is_none()).count() + usize::from(c.total.is_none());
+            prop_assert_ne!(margin_sex, 1);
+            prop_assert_ne!(margin_band, 1);
+            // Every small count is hidden; every visible count is the true one.
+            for (shown, truth) in c.female.iter().zip(female).chain(c.male.iter().zip(male)).chain(c.undisclosed.iter().zip(undisclosed)) {
+                if truth > 0 && truth < u64::from(min_cell) {
+                    prop_assert_eq!(*shown, None);
+                }
+                if let Some(v) = shown {
+                    prop_assert_eq!(*v, truth);
+                }
+            }
+        }
+    }
+}

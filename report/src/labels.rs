@@ -136,6 +136,8 @@ pub struct Labels {
     pub none: &'static str,
     /// "n/a" (a share of nothing).
     pub not_applicable: &'static str,
+    /// In a chart with no data: nothing to show.
+    pub no_data: &'static str,
     /// Footer: the report holds no sensitive note.
     pub footer: &'static str,
     /// Sexes, in [`Sex::ALL`] order.
@@ -215,6 +217,7 @@ pub const EN: Labels = Labels {
     no: "no",
     none: "none",
     not_applicable: "n/a",
+    no_data: "Nothing to show for this month.",
     footer: "FieldConsult. This report holds no sensitive note and no name of a participant.",
     sexes: ["Female", "Male", "Undisclosed"],
     groups: ["Women", "Men", "Mixed"],
@@ -288,6 +291,7 @@ pub const FR: Labels = Labels {
     no: "non",
     none: "aucune",
     not_applicable: "s.o.",
+    no_data: "Rien à afficher pour ce mois.",
     footer: "FieldConsult. Ce rapport ne contient aucune note sensible ni aucun nom de participant.",
     sexes: ["Femmes", "Hommes", "Non précisé"],
     groups: ["Femmes", "Hommes", "Mixte"],

@@ -5,8 +5,8 @@
 //! usual in statistical disclosure control. Complementary suppression then hides more cells
 //! wherever a hidden count could be recovered by subtraction: in every row, column and
 //! margin, a total equals the sum of its cells, so a line with exactly one hidden entry gives
-//! it away. The smallest visible cell of that line is hidden too, until no line has exactly
-//! one hidden entry.
+//! it away. The smallest visible non-zero cell of that line is hidden too (or its total, when
+//! only zeros are left), until no line has exactly one hidden entry.
 
 use serde::{Deserialize, Serialize};
 
@@ -130,14 +130,18 @@ pub fn suppress(table: &SexAgeTable, min_cell: u32) -> SexAgeCells {
             if line.iter().filter(|i| hidden[**i]).count() != 1 {
                 continue;
             }
-            // Hide the smallest visible cell of the line (a zero too: once hidden, a zero
-            // is as unknown as any count); the total only when no cell is left.
+            // Hide the smallest visible non-zero cell of the line; failing that the total,
+            // and a zero only as a last resort: a reader often knows a zero anyway (no men
+            // in a women's session), so hiding one protects nothing.
             let (cells, total) = line.split_at(line.len() - 1);
+            let visible = |i: &&usize| !hidden[**i];
             let pick = cells
                 .iter()
-                .filter(|i| !hidden[**i])
+                .filter(visible)
+                .filter(|i| values[**i] > 0)
                 .min_by_key(|i| (values[**i], **i))
-                .or(total.first());
+                .or(total.iter().find(visible))
+                .or(cells.iter().find(visible));
             if let Some(i) = pick {
                 hidden[*i] = true;
                 changed = true;
