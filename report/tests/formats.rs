@@ -61,6 +61,26 @@ impl Fixture {
             sector: "West".to_owned(),
         })
     }
+
+    /// The sector's report with nothing hidden.
+    fn sector_unsuppressed(&self) -> MonthlyReport {
+        MonthlyReport::compute(
+            ReportScope::Sector {
+                sector: "West".to_owned(),
+            },
+            march(),
+            ReportData {
+                teams: &self.teams,
+                communities: &self.communities,
+                visits: &self.visits,
+                sessions: &self.sessions,
+            },
+            ReportOptions {
+                min_cell: 0,
+                ..ReportOptions::default()
+            },
+        )
+    }
 }
 
 fn march() -> Month {
@@ -448,10 +468,14 @@ fn html_shows_every_number_of_the_participation_table() {
     assert_eq!(rows[4], expected_row("Total", &t.band_totals, t.total));
     // The numbers themselves, counted from the sessions rather than read from the report.
     assert_eq!(rows[1][3], "4947", "female 30–59: 4933 + 9 + 5");
-    assert_eq!(rows[2][2], "56", "male 18–29: 41 + 8 + 7");
-    assert_eq!(rows[3][5], "6");
     assert_eq!(rows[4][6], all_participants(&f).to_string());
     assert_eq!(rows[4][6], "20122");
+    let rows = html_table(
+        &html(&f.sector_unsuppressed(), Language::En),
+        "participation",
+    );
+    assert_eq!(rows[2][2], "56", "male 18–29: 41 + 8 + 7");
+    assert_eq!(rows[3][5], "6");
 }
 
 #[test]
@@ -877,8 +901,22 @@ fn csv_tables_hold_the_reports_numbers_as_codes() {
             "sex", "12_17", "18_29", "30_59", "60_plus", "unknown", "total"
         ]
     );
-    assert_eq!(rows[1], ["male", "20", "56", "68", "17", "0", "161"]);
+    // Male 12–17 and 18–29 are hidden only because they are the smallest counts beside the
+    // hidden female ones in their columns.
+    assert_eq!(rows[1], ["male", "<5", "<5", "68", "17", "0", "161"]);
     assert_eq!(rows[3][6], "20122");
+    let unsuppressed =
+        fieldconsult_report::render(&fixture().sector_unsuppressed(), Format::Csv, Language::Fr)
+            .unwrap_or_else(|e| panic!("csv: {e}"));
+    let participation = unsuppressed
+        .iter()
+        .find(|f| f.name.ends_with("-participation.csv"))
+        .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        .unwrap_or_default();
+    assert!(
+        participation.contains("male,20,56,68,17,0,161"),
+        "{participation}"
+    );
     let (_, rows) = csv_table(&report, Language::Fr, "priorities");
     let water = rows
         .iter()
@@ -936,7 +974,7 @@ fn charts_draw_nothing_for_a_suppressed_cell() {
         .filter(|c| c.is_none())
         .count();
     assert_eq!(svg.matches(">\n&lt;5\n</text>").count(), hidden);
-    for shown in ["4947", "5057", "5119", "56", "68"] {
+    for shown in ["4947", "5057", "5119", "68"] {
         assert!(svg.contains(&format!(">\n{shown}\n</text>")), "{shown}");
     }
     assert!(svg.contains("Undisclosed: 6"));
