@@ -5,7 +5,7 @@
 //! Both charts use the same two colours, a dark purple for women and an orange for men: they
 //! differ in hue for every common kind of colour blindness and in lightness in a grey print.
 //! A count hidden by small-cell suppression is never drawn to scale: its row gets a grey stub
-//! of fixed width and the hidden-cell mark (`<5`), so no bar length gives the count away.
+//! of fixed width and the hidden-cell mark (`x`), so no bar length gives the count away.
 
 use std::error::Error;
 

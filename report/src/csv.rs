@@ -7,8 +7,7 @@
 //!   `safe_movement`); an `other` priority as `other:<its label>`. A `label` column, where
 //!   there is one, holds the human label in the report's language.
 //! - A count hidden by small-cell suppression is written as the hidden-cell mark of the
-//!   report (`<5` for a threshold of 5): never empty, which a script could read as zero, and
-//!   never a number. Shares are not written: they follow from the counts.
+//!   report (`x`): never empty, which a script could read as zero, and never a number. Shares are not written: they follow from the counts.
 //! - Where a group did not rank a priority its columns are empty.
 //! - A cell that would start with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
 //!   leading apostrophe (the OWASP rule against CSV injection): team and community names are

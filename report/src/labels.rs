@@ -28,7 +28,8 @@ pub struct Labels {
     pub suppression_on: &'static str,
     /// No suppression.
     pub suppression_off: &'static str,
-    /// Shown in place of a hidden count: `{min_cell}` (e.g. "<5").
+    /// Shown in place of a hidden count. Not "<5": a cell hidden only because it would reveal
+    /// another may hold any number.
     pub suppressed_cell: &'static str,
     /// Key to the hidden-cell mark.
     pub suppressed_key: &'static str,
@@ -163,7 +164,7 @@ pub const EN: Labels = Labels {
     basis: "Figures count the {accepted} accepted sessions of the month. {pending} more await review and {returned} were returned to their team.",
     suppression_on: "Counts of fewer than {min_cell} participants are hidden, with further cells where a hidden count could be worked out from a total.",
     suppression_off: "No counts are hidden.",
-    suppressed_cell: "<{min_cell}",
+    suppressed_cell: "x",
     suppressed_key: "hidden to protect participants",
     participation: "Participants by sex and age",
     participation_by_team: "Participants by team",
@@ -237,7 +238,7 @@ pub const FR: Labels = Labels {
     basis: "Les chiffres portent sur les {accepted} séances acceptées du mois. {pending} autres attendent la revue et {returned} ont été renvoyées à leur équipe.",
     suppression_on: "Les effectifs de moins de {min_cell} participants sont masqués, ainsi que d'autres cases là où un total permettrait de les retrouver.",
     suppression_off: "Aucun effectif n'est masqué.",
-    suppressed_cell: "<{min_cell}",
+    suppressed_cell: "x",
     suppressed_key: "masqué pour protéger les participants",
     participation: "Participants par sexe et par âge",
     participation_by_team: "Participants par équipe",

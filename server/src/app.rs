@@ -67,7 +67,8 @@ pub fn app_with(storage: Arc<dyn Storage>, config: HttpConfig) -> Router {
     let v1 = Router::new()
         .route("/enrol", post(routes::enrol::enrol))
         .route("/push", post(routes::push::push))
-        .route("/pull", get(routes::pull::pull));
+        .route("/pull", get(routes::pull::pull))
+        .route(routes::reports::PATH, get(routes::reports::monthly));
     Router::new()
         .nest(fieldconsult_model::wire::API_PREFIX, v1)
         .route("/healthz", get(routes::health::healthz))

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use fieldconsult_model::{ChecklistTemplate, Location, ReferralServiceKind, Role, TeamId};
+use fieldconsult_model::report::{Month, ReportOptions, ReportScope};
+use fieldconsult_model::{
+    ChecklistTemplate, Language, Location, ReferralServiceKind, Role, TeamId,
+};
 
 use crate::admin::{self, AdminError, CommunityInput};
 use crate::export::{self, ExportError, Format};
@@ -23,6 +26,9 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 ///   fieldconsult-server community import communities.csv
 ///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
 ///   fieldconsult-server serve --listen 127.0.0.1:8443
+///
+/// Monthly gender report of a sector, every format, into a folder:
+///   fieldconsult-server report --month 2026-10 --sector West --out reports/
 #[derive(Debug, Parser)]
 #[command(name = "fieldconsult-server", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -81,6 +87,41 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write the monthly gender report of a team, a sector or the mission (accepted sessions;
+    /// pending ones counted in the review state) and print the paths of the files written.
+    Report(ReportArgs),
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["team", "sector", "mission"])))]
+pub struct ReportArgs {
+    /// The month, YYYY-MM (a session counts in the month of its local start date).
+    #[arg(long)]
+    pub month: String,
+    /// The report of this team (team id from `team list`).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The report of every team of this sector.
+    #[arg(long)]
+    pub sector: Option<String>,
+    /// The report of the whole mission.
+    #[arg(long)]
+    pub mission: bool,
+    /// html, csv, json, xlsx, pdf, png, or all of them.
+    #[arg(long, default_value = "all")]
+    pub format: String,
+    /// Language of labels and headings: en or fr.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Hide participant counts from 1 to N-1 (0 to 100). Below 5, the floor devices get
+    /// over HTTP, small counts show: for internal analysis only, never for publication.
+    #[arg(long, default_value_t = crate::routes::reports::MIN_CELL_FLOOR)]
+    pub min_cell: u32,
+    /// The folder to write into; created if needed. Existing files of the same name are
+    /// replaced.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `team` subcommands.
@@ -179,6 +220,24 @@ pub enum CliError {
     /// The demo stopped.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    /// A command-line argument is not usable; `arg` names it.
+    #[error("{arg}: {reason}")]
+    InvalidArgument {
+        /// The argument, as typed (`--month`).
+        arg: &'static str,
+        /// Why it is not usable; never report content.
+        reason: String,
+    },
+    /// A report could not be rendered.
+    #[error("cannot render the report: {0}")]
+    Render(#[from] fieldconsult_report::RenderError),
+}
+
+fn bad(arg: &'static str, reason: impl Into<String>) -> CliError {
+    CliError::InvalidArgument {
+        arg,
+        reason: reason.into(),
+    }
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
@@ -313,8 +372,96 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             };
             eprintln!("exported {n} accepted sessions");
         }
+        Command::Report(args) => {
+            if args.min_cell < crate::routes::reports::MIN_CELL_FLOOR {
+                eprintln!(
+                    "note: --min-cell {} shows counts below {}: for internal analysis only, \
+                     do not publish or share these files",
+                    args.min_cell,
+                    crate::routes::reports::MIN_CELL_FLOOR
+                );
+            }
+            for path in write_report(&storage, &args)? {
+                w(&mut out, path.display().to_string())?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Computes the monthly report `args` asks for, writes each of its files into `args.out`,
+/// and returns their paths in the order written.
+pub fn write_report(storage: &dyn Storage, args: &ReportArgs) -> Result<Vec<PathBuf>, CliError> {
+    let month: Month = args
+        .month
+        .parse()
+        .map_err(|_| bad("--month", "must be written YYYY-MM, for example 2026-10"))?;
+    let teams = admin::teams(storage)?;
+    let scope = match (&args.team, &args.sector, args.mission) {
+        (Some(team), None, false) => {
+            let team_id: TeamId = team
+                .trim()
+                .parse()
+                .map_err(|_| bad("--team", "needs a team id (see `team list`)"))?;
+            if !teams.iter().any(|t| t.id == team_id) {
+                return Err(bad("--team", "no team with this id (see `team list`)"));
+            }
+            ReportScope::Team { team_id }
+        }
+        (None, Some(sector), false) => {
+            let sector = sector.trim().to_owned();
+            // A typo in a sector name would otherwise give an empty report that looks real.
+            if !teams.iter().any(|t| t.sector == sector) {
+                return Err(bad(
+                    "--sector",
+                    "no team works in this sector (see `team list`)",
+                ));
+            }
+            ReportScope::Sector { sector }
+        }
+        (None, None, true) => ReportScope::Mission,
+        _ => {
+            return Err(CliError::Input(
+                "give exactly one of --team, --sector or --mission".to_owned(),
+            ));
+        }
+    };
+    let formats: Vec<fieldconsult_report::Format> = match args.format.trim() {
+        "all" => fieldconsult_report::Format::ALL.to_vec(),
+        code => vec![
+            fieldconsult_report::Format::from_code(code)
+                .ok_or_else(|| bad("--format", "must be html, csv, json, xlsx, pdf, png or all"))?,
+        ],
+    };
+    let lang = match args.lang.trim() {
+        "en" => Language::En,
+        "fr" => Language::Fr,
+        _ => return Err(bad("--lang", "must be en or fr")),
+    };
+    if args.min_cell > crate::routes::reports::MAX_MIN_CELL {
+        return Err(bad("--min-cell", "must be between 0 and 100"));
+    }
+    let options = ReportOptions {
+        min_cell: args.min_cell,
+        ..ReportOptions::default()
+    };
+    let report = crate::reports::monthly_report(storage, scope, month, options)?;
+    std::fs::create_dir_all(&args.out).map_err(io(format!("create {}", args.out.display())))?;
+    let mut written = Vec::new();
+    for format in formats {
+        for file in fieldconsult_report::render(&report, format, lang)? {
+            // The renderer names files in ASCII without folders; only the last component
+            // is used all the same, so a name can never write outside `--out`.
+            let name = Path::new(&file.name)
+                .file_name()
+                .map(|n| n.to_owned())
+                .ok_or_else(|| CliError::Input("the renderer gave a file no name".to_owned()))?;
+            let path = args.out.join(name);
+            std::fs::write(&path, &file.bytes).map_err(io(format!("write {}", path.display())))?;
+            written.push(path);
+        }
+    }
+    Ok(written)
 }
 
 fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> {

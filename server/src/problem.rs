@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fieldconsult_model::validation::{FieldError, Problem};
 use fieldconsult_model::wire::{ProblemDetails, problem_types};
 
 use crate::storage::StorageError;
@@ -37,6 +38,31 @@ pub enum ApiError {
     /// A blocking task failed (panicked or was cancelled).
     #[error("internal task failed")]
     Task,
+    /// A query parameter is missing, unknown or invalid; `field` names it.
+    #[error("invalid parameter `{field}`: {detail}")]
+    InvalidParameter {
+        /// The parameter, as written in the query (`month`).
+        field: &'static str,
+        /// What is wrong with it, for programs.
+        problem: Problem,
+        /// What is wrong with it, for people; never echoes the value sent.
+        detail: &'static str,
+    },
+    /// The device's role does not allow the request; `field` names the parameter that asked
+    /// for too much.
+    #[error("forbidden by `{field}`: {detail}")]
+    Forbidden {
+        /// The parameter (`scope`, `team`, `sector`, `min_cell`).
+        field: &'static str,
+        /// Why, for people; the same for every value a device may not see, so that a refusal
+        /// tells nothing about what exists.
+        detail: &'static str,
+        /// The allowed range when the parameter is a number (`min_cell`).
+        allowed: Option<Problem>,
+    },
+    /// A report could not be rendered (a bug, or no font for PDF and PNG on this server).
+    #[error("report rendering failed: {0}")]
+    Render(String),
 }
 
 impl ApiError {
@@ -82,7 +108,42 @@ impl ApiError {
                     fieldconsult_model::wire::MAX_BATCH_RECORDS
                 ),
             ),
-            ApiError::Storage(_) | ApiError::Task => (
+            ApiError::InvalidParameter {
+                field,
+                problem,
+                detail,
+            } => {
+                return ProblemDetails {
+                    kind: problem_types::MALFORMED.to_owned(),
+                    title: "Invalid parameter".to_owned(),
+                    status: StatusCode::BAD_REQUEST.as_u16(),
+                    detail: format!("{field}: {detail}"),
+                    problems: vec![FieldError {
+                        field: (*field).to_owned(),
+                        problem: problem.clone(),
+                    }],
+                };
+            }
+            ApiError::Forbidden {
+                field,
+                detail,
+                allowed,
+            } => {
+                return ProblemDetails {
+                    kind: problem_types::FORBIDDEN.to_owned(),
+                    title: "Forbidden".to_owned(),
+                    status: StatusCode::FORBIDDEN.as_u16(),
+                    detail: format!("{field}: {detail}"),
+                    problems: allowed
+                        .iter()
+                        .map(|p| FieldError {
+                            field: (*field).to_owned(),
+                            problem: p.clone(),
+                        })
+                        .collect(),
+                };
+            }
+            ApiError::Storage(_) | ApiError::Task | ApiError::Render(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 problem_types::INTERNAL,
                 "Internal error",
@@ -119,6 +180,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Storage(e) = &self {
             tracing::error!(error = %e, "storage failure");
+        }
+        if let ApiError::Render(e) = &self {
+            tracing::error!(error = %e, "report rendering failure");
         }
         problem_response(&self.problem())
     }

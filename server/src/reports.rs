@@ -1,5 +1,6 @@
 //! Reports computed on the server from what it stores: the paired comparison and the sex ×
-//! age-band participation table, over **accepted** sessions only.
+//! age-band participation table, over **accepted** sessions only, and the monthly gender
+//! report of a team, a sector or the mission ([`monthly_report`]).
 //!
 //! The numbers come from `fieldconsult_model::report`, the same code a device runs, so a
 //! report on the server and on a phone agree for the same sessions. The `demo` command
@@ -8,11 +9,14 @@
 //! Sensitive notes and visit notes are emptied before anything is computed: no report ever
 //! needs them, and none can leak them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use fieldconsult_model::report::{GroupBy, PairedComparison, ParticipationTable};
+use fieldconsult_model::report::{
+    GroupBy, Month, MonthlyReport, PairedComparison, ParticipationTable, ReportData, ReportOptions,
+    ReportScope,
+};
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{CommunityId, Session, Status, TeamId, Visit, VisitId};
+use fieldconsult_model::{Community, CommunityId, Session, Status, Team, TeamId, Visit, VisitId};
 
 use crate::storage::{Storage, StorageError};
 
@@ -103,4 +107,99 @@ pub fn participation_table(
         items.iter().map(|(v, s)| (v, s)),
         by,
     ))
+}
+
+/// What the monthly report of one scope is computed from, loaded from storage with every
+/// sensitive note and visit note already emptied. Borrow it as [`ReportData`] with
+/// [`ReportInputs::data`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportInputs {
+    /// Every team of the mission (a sector report needs their sectors, every report their
+    /// names).
+    pub teams: Vec<Team>,
+    /// Every community (for their names).
+    pub communities: Vec<Community>,
+    /// The visits of teams in scope, notes emptied.
+    pub visits: Vec<Visit>,
+    /// The non-draft sessions of those visits up to the end of the month, sensitive notes
+    /// emptied.
+    pub sessions: Vec<Session>,
+}
+
+impl ReportInputs {
+    /// The inputs as [`MonthlyReport::compute`] reads them.
+    pub fn data(&self) -> ReportData<'_> {
+        ReportData {
+            teams: &self.teams,
+            communities: &self.communities,
+            visits: &self.visits,
+            sessions: &self.sessions,
+        }
+    }
+}
+
+/// Loads what the monthly report of `scope` for `month` needs. The report filters scope and
+/// month itself; this only leaves out what can never count, so that a team's report does not
+/// hold the whole mission in memory: visits of teams out of scope, drafts, and sessions that
+/// started after the month (earlier months stay: they say whether a community was ever
+/// consulted with women).
+pub fn report_inputs(
+    storage: &dyn Storage,
+    scope: &ReportScope,
+    month: Month,
+) -> Result<ReportInputs, StorageError> {
+    let mut teams = Vec::new();
+    for r in storage.records_of_kind("team")? {
+        if let Record::Team(t) = r.record {
+            teams.push(t);
+        }
+    }
+    let mut communities = Vec::new();
+    for r in storage.records_of_kind("community")? {
+        if let Record::Community(c) = r.record {
+            communities.push(c);
+        }
+    }
+    let team_of: HashMap<TeamId, &Team> = teams.iter().map(|t| (t.id, t)).collect();
+    let mut visits = Vec::new();
+    for r in storage.records_of_kind("visit")? {
+        if let Record::Visit(mut v) = r.record {
+            // Emptied before anything else looks at it: no report needs visit notes.
+            v.notes.clear();
+            if scope.includes(v.team_id, team_of.get(&v.team_id).copied()) {
+                visits.push(v);
+            }
+        }
+    }
+    let visit_ids: HashSet<VisitId> = visits.iter().map(|v| v.id).collect();
+    let mut sessions = Vec::new();
+    for r in storage.records_of_kind("session")? {
+        let Record::Session(session) = r.record else {
+            continue;
+        };
+        let mut session = *session;
+        session.sensitive_note.clear();
+        let later = Month::of(session.started_at.date_naive()) > month;
+        if session.status != Status::Draft && !later && visit_ids.contains(&session.visit_id) {
+            sessions.push(session);
+        }
+    }
+    Ok(ReportInputs {
+        teams,
+        communities,
+        visits,
+        sessions,
+    })
+}
+
+/// The monthly gender report of `scope` for `month`, from what the server stores: the same
+/// computation a device runs ([`MonthlyReport::compute`]), over inputs without any note.
+pub fn monthly_report(
+    storage: &dyn Storage,
+    scope: ReportScope,
+    month: Month,
+    options: ReportOptions,
+) -> Result<MonthlyReport, StorageError> {
+    let inputs = report_inputs(storage, &scope, month)?;
+    Ok(MonthlyReport::compute(scope, month, inputs.data(), options))
 }

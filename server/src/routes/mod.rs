@@ -4,3 +4,4 @@ pub mod enrol;
 pub mod health;
 pub mod pull;
 pub mod push;
+pub mod reports;

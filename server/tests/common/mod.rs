@@ -250,3 +250,10 @@ impl Server {
         self.storage.history(kind, id).unwrap()
     }
 }
+
+impl Server {
+    /// The database file, for running the built binary against this server's data.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("server.db")
+    }
+}
