@@ -255,12 +255,19 @@ fn monthly_report_renders_for_the_app_in_every_format() {
     assert_eq!(json[0].name, "gender-report-team-team-1-2026-11.json");
     let value: serde_json::Value = serde_json::from_slice(&json[0].content).unwrap();
     assert_eq!(value["scope_name"], "Team 1");
-    assert_eq!(value["sessions"].as_array().map(Vec::len), Some(0), "a draft counts for nothing");
+    assert_eq!(
+        value["sessions"].as_array().map(Vec::len),
+        Some(0),
+        "a draft counts for nothing"
+    );
 
     let html = report(ReportFormat::Html);
     assert_eq!(html[0].media_type, "text/html; charset=utf-8");
     let page = String::from_utf8(html[0].content.clone()).unwrap();
-    assert!(page.contains("Rapport mensuel sur le genre"), "French headings");
+    assert!(
+        page.contains("Rapport mensuel sur le genre"),
+        "French headings"
+    );
     assert!(page.contains("Team 1"));
 
     let csv = report(ReportFormat::Csv);

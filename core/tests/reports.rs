@@ -233,7 +233,11 @@ fn device_monthly_report_counts_accepted_sessions_and_leaves_out_sensitive_notes
     assert_eq!(r.sessions.len(), 1, "only the accepted women's session");
     assert_eq!(r.participation.total.total, Some(13));
     assert_eq!(
-        (r.review.accepted.women, r.review.pending.men, r.review.pending.mixed),
+        (
+            r.review.accepted.women,
+            r.review.pending.men,
+            r.review.pending.mixed
+        ),
         (1, 1, 0)
     );
     let json = serde_json::to_string(&r).unwrap();

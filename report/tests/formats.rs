@@ -504,9 +504,7 @@ fn suppressed_cells_never_appear_in_any_format() {
     }
     let page = html(&report, Language::En);
     assert!(
-        page.contains(
-            "<td class=\"suppressed\" title=\"hidden to protect participants\">x</td>"
-        )
+        page.contains("<td class=\"suppressed\" title=\"hidden to protect participants\">x</td>")
     );
     let (_, rows) = csv_table(&report, Language::En, "participation");
     assert_eq!(rows[0][..3], ["female", "x", "x"]);

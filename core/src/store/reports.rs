@@ -11,8 +11,8 @@ use super::visits::visit_in;
 use crate::error::Result;
 use crate::progress::{NoProgress, Progress};
 use fieldconsult_model::report::{
-    GroupBy, Month, MonthlyReport, PairedComparison, ParticipationTable, ReportData,
-    ReportOptions, ReportScope,
+    GroupBy, Month, MonthlyReport, PairedComparison, ParticipationTable, ReportData, ReportOptions,
+    ReportScope,
 };
 use fieldconsult_model::{Session, Visit, VisitId};
 
