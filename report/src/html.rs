@@ -637,11 +637,12 @@ impl Doc<'_> {
             .report
             .sessions
             .iter()
+            .take(crate::PRINTED_SESSIONS)
             .map(|s| self.session_row(s))
             .collect();
         let content = format!(
             "<p class=\"note\">{}</p>\n{}",
-            esc(l.sessions_note),
+            esc(&crate::labels::sessions_note(l, self.report.sessions.len())),
             table("sessions long", &head, &rows)
         );
         section("sessions", l.sessions, &content)

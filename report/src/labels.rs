@@ -55,6 +55,9 @@ pub struct Labels {
     pub sessions: &'static str,
     /// Under the sessions heading: how to trace a figure.
     pub sessions_note: &'static str,
+    /// Under the sessions heading of a printed report that lists only some: `{shown}`,
+    /// `{total}`.
+    pub sessions_truncated: &'static str,
     /// Chart title: the participation pyramid.
     pub chart_pyramid: &'static str,
     /// Chart title: priorities side by side.
@@ -177,6 +180,7 @@ pub const EN: Labels = Labels {
     review: "Review state of the month's sessions",
     sessions: "Sessions behind these figures",
     sessions_note: "Every figure above is a count or a sum over these sessions.",
+    sessions_truncated: "The first {shown} of the {total} sessions are listed here; every one is in the CSV, XLSX and JSON files of this report.",
     chart_pyramid: "Participants by sex and age band",
     chart_priorities: "Top priorities: women and men (Borda score)",
     sex: "Sex",
@@ -251,6 +255,7 @@ pub const FR: Labels = Labels {
     review: "État de la revue des séances du mois",
     sessions: "Séances à l'origine de ces chiffres",
     sessions_note: "Chaque chiffre ci-dessus est un décompte ou une somme sur ces séances.",
+    sessions_truncated: "Les {shown} premières des {total} séances sont listées ici ; toutes figurent dans les fichiers CSV, XLSX et JSON de ce rapport.",
     chart_pyramid: "Participants par sexe et tranche d'âge",
     chart_priorities: "Priorités principales : femmes et hommes (score de Borda)",
     sex: "Sexe",
@@ -300,6 +305,22 @@ pub const FR: Labels = Labels {
     interpreter_sexes: ["Aucun", "Femme", "Homme"],
     age_unknown: "Inconnu",
 };
+
+/// The note a printed report (HTML, PDF) puts under its list of sessions: what it shows,
+/// and, past [`crate::PRINTED_SESSIONS`], where the rest is.
+pub fn sessions_note(l: &Labels, total: usize) -> String {
+    if total <= crate::PRINTED_SESSIONS {
+        return l.sessions_note.to_owned();
+    }
+    let truncated = fill(
+        l.sessions_truncated,
+        &[
+            ("shown", &crate::PRINTED_SESSIONS.to_string()),
+            ("total", &total.to_string()),
+        ],
+    );
+    format!("{} {truncated}", l.sessions_note)
+}
 
 /// The labels of `lang`.
 pub fn of(lang: Language) -> &'static Labels {

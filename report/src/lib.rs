@@ -23,6 +23,10 @@ mod xlsx;
 use fieldconsult_model::Language;
 use fieldconsult_model::report::{MonthlyReport, ReportScope};
 
+/// How many sessions a printed report (HTML, PDF) lists: a mission's month can hold
+/// thousands, which no one prints (10,000 made an 855-page PDF); the data files list them all.
+pub const PRINTED_SESSIONS: usize = 300;
+
 /// The formats of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {

@@ -1091,7 +1091,7 @@ fn referrals_and_review(ctx: &Ctx<'_>, lay: &mut Layout<'_>) {
 fn sessions(ctx: &Ctx<'_>, lay: &mut Layout<'_>) {
     let l = ctx.l;
     lay.heading(l.sessions);
-    lay.note(l.sessions_note);
+    lay.note(&crate::labels::sessions_note(l, ctx.report.sessions.len()));
     let t = {
         let mut t = Table::new(
             SESSIONS_SIZE,
@@ -1108,7 +1108,7 @@ fn sessions(ctx: &Ctx<'_>, lay: &mut Layout<'_>) {
                 (l.referral, Align::Left),
             ],
         );
-        for s in &ctx.report.sessions {
+        for s in ctx.report.sessions.iter().take(crate::PRINTED_SESSIONS) {
             t.row(session_row(ctx, s));
         }
         t
