@@ -395,9 +395,12 @@ fn small_cells_are_hidden_and_cannot_be_recovered() {
     assert_eq!(t.male[4], None);
     assert_eq!(t.undisclosed[4], None);
     assert_eq!(t.total_of(fieldconsult_model::Sex::Undisclosed), None);
-    // Large counts stay.
+    // Large counts stay, and so do the women's and men's totals: the one undisclosed
+    // participant's hidden total is covered by hiding the grand total instead.
     assert_eq!(t.female[2], Some(20));
-    assert_eq!(t.total, Some(82));
+    assert_eq!(t.total_of(fieldconsult_model::Sex::Female), Some(40));
+    assert_eq!(t.total_of(fieldconsult_model::Sex::Male), Some(41));
+    assert_eq!(t.total, None);
     // No row or column with a single hidden entry, which subtraction would reveal.
     let rows = [t.female, t.male, t.undisclosed];
     for (i, row) in rows.iter().enumerate() {

@@ -76,7 +76,7 @@ impl Fixture {
         let v3 = f.visit(1, 2, "2026-03-18T08:00:00+03:00");
 
         let mut s = f.session(v1, Group::Women, "2026-03-04T09:00:00+03:00");
-        s.participants.female = counts([6, 14, 22, 7, 0]);
+        s.participants.female = counts([3, 14, 22, 7, 0]);
         s.facilitators = Facilitators { female: 2, male: 0 };
         s.interpreter = Interpreter {
             sex: InterpreterSex::Female,
@@ -128,7 +128,7 @@ impl Fixture {
         f.sessions.push(s);
 
         let mut s = f.session(v2, Group::Men, "2026-03-11T11:00:00+03:00");
-        s.participants.male = counts([2, 10, 15, 6, 1]);
+        s.participants.male = counts([2, 10, 15, 6, 0]);
         s.facilitators = Facilitators { female: 0, male: 2 };
         s.priorities = Priority::ranked(&[
             PriorityCategory::SecurityAndProtection,
@@ -140,7 +140,7 @@ impl Fixture {
         s.participants = Participants {
             female: counts([0, 4, 6, 2, 0]),
             male: counts([0, 3, 5, 2, 0]),
-            undisclosed: counts([0, 0, 0, 0, 2]),
+            undisclosed: counts([0, 0, 0, 0, 6]),
         };
         s.facilitators = Facilitators { female: 1, male: 1 };
         s.priorities = Priority::ranked(&[PriorityCategory::Food, PriorityCategory::Water]);

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use chrono::{Duration, FixedOffset, Utc};
 use fieldconsult_core::{DatabaseKey, HttpsTransport, NoProgress, Store, SyncReport, SyncState};
-use fieldconsult_model::report::{GroupBy, text};
+use fieldconsult_model::report::monthly::RankedPriority;
+use fieldconsult_model::report::{GroupBy, Month, ReportOptions, ReportScope, text};
 use fieldconsult_model::{
     Actor, AffectedGroup, AgeCounts, ChecklistAnswer, ChecklistTemplate, Community, Concern,
     ConcernCategory, Decision, Facilitators, FocusTag, Group, Interpreter, InterpreterSex,
@@ -432,10 +433,78 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         text::participation(t),
         text::coverage(&table.coverage)
     );
+    monthly_report(storage, &gfp, sector, w1.started_at, dir)?;
     println!(
         "\nEverything above went through real syncs over HTTP; the temporary folder is now deleted."
     );
     Ok(())
+}
+
+/// Step 12: the sector's monthly gender report, computed on the server and on the focal
+/// point's phone from what each holds (the same numbers, or the demo fails), and rendered in
+/// every format into the temporary folder.
+fn monthly_report(
+    storage: &dyn Storage,
+    gfp: &Device,
+    sector: &str,
+    during: Timestamp,
+    dir: &Path,
+) -> Result<(), DemoError> {
+    let month = Month::of(during.date_naive());
+    let scope = ReportScope::Sector {
+        sector: sector.to_owned(),
+    };
+    let options = ReportOptions::default();
+    let on_server = reports::monthly_report(storage, scope.clone(), month, options)
+        .step("compute the monthly report on the server")?;
+    let on_phone = gfp
+        .store
+        .monthly_report(scope, month, options)
+        .step("compute the monthly report on the phone")?;
+    if on_phone != on_server {
+        return Err(fail(
+            "compare the monthly reports",
+            "the focal point's phone and the server computed different monthly reports",
+        ));
+    }
+    let t = &on_server.participation.total;
+    let shown = |c: Option<u64>| c.map_or("hidden".to_owned(), |n| n.to_string());
+    println!(
+        "\n== 12. Monthly gender report, {sector}, {month}: the same numbers on the server and on the focal point's phone =="
+    );
+    println!(
+        "{} accepted sessions; participants: {} women, {} men (counts under {} hidden); \
+         women's top priority: {}, men's: {}",
+        on_server.sessions.len(),
+        shown(t.sex_totals[0]),
+        shown(t.sex_totals[1]),
+        options.min_cell,
+        top(&on_server.priorities.women),
+        top(&on_server.priorities.men),
+    );
+    let out = dir.join("reports");
+    std::fs::create_dir_all(&out).step("create the report folder")?;
+    let mut written = Vec::new();
+    for format in fieldconsult_report::Format::ALL {
+        let files = fieldconsult_report::render(&on_server, *format, Language::Fr)
+            .step(&format!("render the report as {}", format.code()))?;
+        for f in files {
+            std::fs::write(out.join(&f.name), &f.bytes).step("write the report")?;
+            written.push(format!("{} ({} KB)", f.name, f.bytes.len().div_ceil(1024)));
+        }
+    }
+    println!(
+        "Rendered in French, every format ({} files): {}",
+        written.len(),
+        written.join(", ")
+    );
+    Ok(())
+}
+
+fn top(ranking: &[RankedPriority]) -> String {
+    ranking.first().map_or("none".to_owned(), |p| {
+        text::priority_label(&p.key, Language::En)
+    })
 }
 
 /// Issues a code as the admin and enrols a new device with it.

@@ -6,7 +6,8 @@
 //! wherever a hidden count could be recovered by subtraction: in every row, column and
 //! margin, a total equals the sum of its cells, so a line with exactly one hidden entry gives
 //! it away. The smallest visible non-zero cell of that line is hidden too (or its total, when
-//! only zeros are left), until no line has exactly one hidden entry.
+//! only zeros are left; on the margins the grand total first), until no line has exactly one
+//! hidden entry.
 
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +84,8 @@ fn band_index(band: AgeBand) -> usize {
 const SEX_TOTAL: usize = 15;
 const BAND_TOTAL: usize = 18;
 const GRAND_TOTAL: usize = 23;
+/// Index in [`lines`] of the first margin line (3 sex rows and 5 band columns come first).
+const MARGINS: usize = 8;
 
 /// The lines of the table: each a list of cells whose sum is the line's last entry, a total.
 fn lines() -> Vec<Vec<usize>> {
@@ -126,22 +129,29 @@ pub fn suppress(table: &SexAgeTable, min_cell: u32) -> SexAgeCells {
     let lines = lines();
     loop {
         let mut changed = false;
-        for line in &lines {
+        for (n, line) in lines.iter().enumerate() {
             if line.iter().filter(|i| hidden[**i]).count() != 1 {
                 continue;
             }
             // Hide the smallest visible non-zero cell of the line; failing that the total,
             // and a zero only as a last resort: a reader often knows a zero anyway (no men
-            // in a women's session), so hiding one protects nothing.
+            // in a women's session), so hiding one protects nothing. On the two margins the
+            // grand total goes first: women's and men's totals are what a gender report is
+            // read for.
             let (cells, total) = line.split_at(line.len() - 1);
             let visible = |i: &&usize| !hidden[**i];
-            let pick = cells
+            let smallest = cells
                 .iter()
                 .filter(visible)
                 .filter(|i| values[**i] > 0)
-                .min_by_key(|i| (values[**i], **i))
-                .or(total.iter().find(visible))
-                .or(cells.iter().find(visible));
+                .min_by_key(|i| (values[**i], **i));
+            let total = total.iter().find(visible);
+            let pick = if n >= MARGINS {
+                total.or(smallest)
+            } else {
+                smallest.or(total)
+            }
+            .or(cells.iter().find(visible));
             if let Some(i) = pick {
                 hidden[*i] = true;
                 changed = true;
