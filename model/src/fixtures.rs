@@ -16,12 +16,13 @@
 //! must never appear in any report.
 
 use std::collections::BTreeSet;
+use std::ops::{Deref, DerefMut};
 
 use chrono::DateTime;
 
 use crate::ids::{CommunityId, ReferralServiceId, SessionId, TeamId, VisitId};
 use crate::reference::{Community, Team};
-use crate::report::monthly::{Month, ReportData};
+use crate::report::monthly::{Month, ReportInputs};
 use crate::session::{
     AgeCounts, Concern, Facilitators, Group, Interpreter, InterpreterSex, Participants, Priority,
     Referral, Session,
@@ -34,30 +35,26 @@ use crate::visit::Visit;
 /// Text placed in every sensitive field of the fixture.
 pub const SENSITIVE_MARKER: &str = "SENSITIVE-MARKER-7f3a";
 
-/// The fixture's data, owned.
+/// The fixture's data: teams Alpha, Bravo (sector West) and Charlie (sector East);
+/// communities Kalma, الحصاحيصا, Mbomou and Zam Zam; sessions S1 to S10, in that order.
 #[derive(Clone, Debug)]
-pub struct Fixture {
-    /// Alpha, Bravo (sector West), Charlie (sector East).
-    pub teams: Vec<Team>,
-    /// Kalma, الحصاحيصا, Mbomou, Zam Zam.
-    pub communities: Vec<Community>,
-    /// The visits.
-    pub visits: Vec<Visit>,
-    /// S1 to S10, in that order.
-    pub sessions: Vec<Session>,
+pub struct Fixture(pub ReportInputs);
+
+impl Deref for Fixture {
+    type Target = ReportInputs;
+
+    fn deref(&self) -> &ReportInputs {
+        &self.0
+    }
+}
+
+impl DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut ReportInputs {
+        &mut self.0
+    }
 }
 
 impl Fixture {
-    /// The data as a report takes it.
-    pub fn data(&self) -> ReportData<'_> {
-        ReportData {
-            teams: &self.teams,
-            communities: &self.communities,
-            visits: &self.visits,
-            sessions: &self.sessions,
-        }
-    }
-
     /// The month of the fixture: October 2026.
     pub fn month() -> Month {
         Month::new(2026, 10).unwrap_or_else(|| unreachable!("October is a month"))
@@ -378,10 +375,10 @@ pub fn october_2026() -> Fixture {
             session
         })
         .collect();
-    Fixture {
+    Fixture(ReportInputs {
         teams,
         communities,
         visits,
         sessions,
-    }
+    })
 }

@@ -117,7 +117,7 @@ pub(crate) fn priority_code(key: &PriorityKey) -> String {
     }
 }
 
-fn interpreter_code(sex: InterpreterSex) -> &'static str {
+pub(crate) fn interpreter_code(sex: InterpreterSex) -> &'static str {
     match sex {
         InterpreterSex::None => "none",
         InterpreterSex::Female => "female",
@@ -482,30 +482,7 @@ impl Tables<'_> {
     }
 
     fn sessions(&self) -> Table {
-        let mut header = names(&[
-            "id",
-            "visit_id",
-            "date",
-            "team",
-            "community_id",
-            "community",
-            "group",
-        ]);
-        header.extend(wide_columns());
-        header.extend(names(&[
-            "total",
-            "facilitators_female",
-            "facilitators_male",
-            "interpreter",
-            "priority_1",
-            "priority_2",
-            "priority_3",
-            "priority_4",
-            "priority_5",
-            "concerns",
-            "urgent_concerns",
-            "referral_offered",
-        ]));
+        let header = session_columns();
         let rows = self
             .report
             .sessions
@@ -535,6 +512,36 @@ fn community_row(measure: &str, c: &CommunityRef) -> Vec<String> {
         c.id.to_string(),
         c.name.clone(),
     ]
+}
+
+/// The columns of the sessions file, one row per session: the XLSX workbook's Sessions sheet
+/// uses the same, so that one script reads both.
+pub(crate) fn session_columns() -> Vec<String> {
+    let mut header = names(&[
+        "id",
+        "visit_id",
+        "date",
+        "team",
+        "community_id",
+        "community",
+        "group",
+    ]);
+    header.extend(wide_columns());
+    header.extend(names(&[
+        "total",
+        "facilitators_female",
+        "facilitators_male",
+        "interpreter",
+        "priority_1",
+        "priority_2",
+        "priority_3",
+        "priority_4",
+        "priority_5",
+        "concerns",
+        "urgent_concerns",
+        "referral_offered",
+    ]));
+    header
 }
 
 #[cfg(test)]

@@ -672,39 +672,7 @@ fn review(ctx: &Ctx<'_>, ws: &mut Worksheet) -> Result<(), XlsxError> {
 /// One row per session with wide columns, named like the CSV export's so that the same
 /// scripts read both.
 fn sessions(ctx: &Ctx<'_>, ws: &mut Worksheet) -> Result<(), XlsxError> {
-    let mut cols: Vec<String> = [
-        "id",
-        "visit_id",
-        "date",
-        "team",
-        "community_id",
-        "community",
-        "group",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for (prefix, _) in SEX_PREFIXES {
-        for band in AgeBand::ALL {
-            cols.push(format!("{prefix}_{}", band_suffix(band)));
-        }
-    }
-    cols.extend(
-        [
-            "total",
-            "facilitators_female",
-            "facilitators_male",
-            "interpreter",
-            "priority_1",
-            "priority_2",
-            "priority_3",
-            "priority_4",
-            "priority_5",
-            "concerns",
-            "urgent_concerns",
-            "referral_offered",
-        ]
-        .map(str::to_owned),
-    );
+    let cols = crate::csv::session_columns();
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     header(ctx, ws, 0, &refs)?;
     let mut row = 1;
@@ -733,7 +701,7 @@ fn sessions(ctx: &Ctx<'_>, ws: &mut Worksheet) -> Result<(), XlsxError> {
         text(ws, row, 5, &s.community.name)?;
         text(ws, row, 6, s.group.code())?;
         let mut col = 7u16;
-        for (_, sex) in SEX_PREFIXES {
+        for sex in Sex::ALL {
             for c in s.participants.of(sex) {
                 cell(ctx, ws, row, col, *c)?;
                 col += 1;
@@ -743,11 +711,16 @@ fn sessions(ctx: &Ctx<'_>, ws: &mut Worksheet) -> Result<(), XlsxError> {
         col += 1;
         number(ws, row, col, s.facilitators.female)?;
         number(ws, row, col + 1, s.facilitators.male)?;
-        text(ws, row, col + 2, interpreter_code(s.interpreter))?;
+        text(
+            ws,
+            row,
+            col + 2,
+            crate::csv::interpreter_code(s.interpreter),
+        )?;
         col += 3;
         for rank in 1..=5u8 {
             if let Some((_, key)) = s.priorities.iter().find(|(r, _)| *r == rank) {
-                text(ws, row, col, &priority_code(key))?;
+                text(ws, row, col, &crate::csv::priority_code(key))?;
             }
             col += 1;
         }
@@ -773,32 +746,4 @@ fn sessions(ctx: &Ctx<'_>, ws: &mut Worksheet) -> Result<(), XlsxError> {
     ws.autofit();
     ws.set_column_width(2, 11)?;
     Ok(())
-}
-
-const SEX_PREFIXES: [(&str, Sex); 3] = [
-    ("f", Sex::Female),
-    ("m", Sex::Male),
-    ("u", Sex::Undisclosed),
-];
-
-/// `12_17`, `18_29`, `30_59`, `60_plus`, `unknown`.
-fn band_suffix(band: AgeBand) -> &'static str {
-    band.code().trim_start_matches("age_")
-}
-
-fn interpreter_code(sex: InterpreterSex) -> &'static str {
-    match sex {
-        InterpreterSex::None => "none",
-        InterpreterSex::Female => "female",
-        InterpreterSex::Male => "male",
-    }
-}
-
-/// The taxonomy code of a priority, `other:<label>` for an `other` one (as in the CSV); the
-/// label is field text.
-fn priority_code(key: &PriorityKey) -> String {
-    match key {
-        PriorityKey::Category(c) => c.code().to_owned(),
-        PriorityKey::Other(label) => format!("other:{label}"),
-    }
 }

@@ -12,11 +12,11 @@
 use std::collections::{HashMap, HashSet};
 
 use fieldconsult_model::report::{
-    GroupBy, Month, MonthlyReport, PairedComparison, ParticipationTable, ReportData, ReportOptions,
-    ReportScope,
+    GroupBy, Month, MonthlyReport, PairedComparison, ParticipationTable, ReportInputs,
+    ReportOptions, ReportScope,
 };
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{Community, CommunityId, Session, Status, Team, TeamId, Visit, VisitId};
+use fieldconsult_model::{CommunityId, Session, Status, Team, TeamId, Visit, VisitId};
 
 use crate::storage::{Storage, StorageError};
 
@@ -107,35 +107,6 @@ pub fn participation_table(
         items.iter().map(|(v, s)| (v, s)),
         by,
     ))
-}
-
-/// What the monthly report of one scope is computed from, loaded from storage with every
-/// sensitive note and visit note already emptied. Borrow it as [`ReportData`] with
-/// [`ReportInputs::data`].
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReportInputs {
-    /// Every team of the mission (a sector report needs their sectors, every report their
-    /// names).
-    pub teams: Vec<Team>,
-    /// Every community (for their names).
-    pub communities: Vec<Community>,
-    /// The visits of teams in scope, notes emptied.
-    pub visits: Vec<Visit>,
-    /// The non-draft sessions of those visits up to the end of the month, sensitive notes
-    /// emptied.
-    pub sessions: Vec<Session>,
-}
-
-impl ReportInputs {
-    /// The inputs as [`MonthlyReport::compute`] reads them.
-    pub fn data(&self) -> ReportData<'_> {
-        ReportData {
-            teams: &self.teams,
-            communities: &self.communities,
-            visits: &self.visits,
-            sessions: &self.sessions,
-        }
-    }
 }
 
 /// Loads what the monthly report of `scope` for `month` needs. The report filters scope and

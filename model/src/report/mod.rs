@@ -6,7 +6,7 @@ pub mod participation;
 pub mod suppression;
 pub mod text;
 
-pub use monthly::{Month, MonthlyReport, ReportData, ReportOptions, ReportScope};
+pub use monthly::{Month, MonthlyReport, ReportData, ReportInputs, ReportOptions, ReportScope};
 pub use paired::{ConcernTally, PairedComparison, PriorityKey, PriorityRow, PriorityStat};
 pub use participation::{Coverage, GroupBy, ParticipationTable, SexAgeTable};
 pub use suppression::{Cell, SexAgeCells};

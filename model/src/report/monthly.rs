@@ -169,6 +169,31 @@ pub struct ReportData<'a> {
     pub sessions: &'a [Session],
 }
 
+/// [`ReportData`] owned: what a server or a test loads before computing a report.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportInputs {
+    /// The mission's teams.
+    pub teams: Vec<Team>,
+    /// The communities.
+    pub communities: Vec<Community>,
+    /// Visits of the sessions.
+    pub visits: Vec<Visit>,
+    /// Sessions of any status and month.
+    pub sessions: Vec<Session>,
+}
+
+impl ReportInputs {
+    /// Borrowed, as [`MonthlyReport::compute`] reads it.
+    pub fn data(&self) -> ReportData<'_> {
+        ReportData {
+            teams: &self.teams,
+            communities: &self.communities,
+            visits: &self.visits,
+            sessions: &self.sessions,
+        }
+    }
+}
+
 /// A community by id and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CommunityRef {
