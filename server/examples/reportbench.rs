@@ -309,7 +309,8 @@ fn store_month(
     let mut visits = 0;
     while sessions.len() < n {
         let team = rng.below(mission.teams.len());
-        let community = &mission.communities[rng.below(mission.communities.len())];
+        let community_index = rng.below(mission.communities.len());
+        let community = &mission.communities[community_index];
         let day = 1 + rng.below(days) as u32;
         let start = offset
             .with_ymd_and_hms(
@@ -340,7 +341,10 @@ fn store_month(
             base_hash: None,
         });
         visits += 1;
+        // One community in twelve is never reached with women separately (where elders
+        // refuse it, say), so the report's "never consulted with women" list is not empty.
         let groups: &[Group] = match rng.below(20) {
+            _ if community_index % 12 == 0 => &[Group::Men, Group::Mixed],
             0..=13 => &[Group::Women, Group::Men],
             14..=16 => &[Group::Women, Group::Men, Group::Mixed],
             17..=18 => &[Group::Mixed],
