@@ -13,7 +13,8 @@
 //! - A draft (S10) that no report counts.
 //!
 //! Every session's sensitive note and every visit's notes hold [`SENSITIVE_MARKER`], which
-//! must never appear in any report.
+//! must never appear in any report. S1 gives a note in Arabic with its first priority and S2
+//! one in French, which the report quotes.
 
 use std::collections::BTreeSet;
 use std::ops::{Deref, DerefMut};
@@ -34,6 +35,12 @@ use crate::visit::Visit;
 
 /// Text placed in every sensitive field of the fixture.
 pub const SENSITIVE_MARKER: &str = "SENSITIVE-MARKER-7f3a";
+
+/// S1's note on water, in Arabic: "the well is far, and the road to it is not safe".
+pub const WOMENS_WATER_NOTE: &str = "البئر بعيدة والطريق إليها غير آمن";
+
+/// S2's note on security, in French: "patrols at night on the market road".
+pub const MENS_SECURITY_NOTE: &str = "Des patrouilles la nuit sur la route du marché";
 
 /// The fixture's data: teams Alpha, Bravo (sector West) and Charlie (sector East);
 /// communities Kalma, الحصاحيصا, Mbomou and Zam Zam; sessions S1 to S10, in that order.
@@ -186,13 +193,17 @@ pub fn october_2026() -> Fixture {
             participants: people([2, 6, 9, 3, 0], none, none),
             facilitators: (1, 1),
             interpreter: InterpreterSex::Female,
-            priorities: Priority::ranked(&[
-                P::Water,
-                P::SafeMovement,
-                P::Health,
-                P::FuelAndFirewood,
-                P::Schools,
-            ]),
+            priorities: {
+                let mut p = Priority::ranked(&[
+                    P::Water,
+                    P::SafeMovement,
+                    P::Health,
+                    P::FuelAndFirewood,
+                    P::Schools,
+                ]);
+                p[0].note = WOMENS_WATER_NOTE.to_owned();
+                p
+            },
             concerns: vec![
                 concern(
                     C::ArmedGroupPresence,
@@ -216,12 +227,16 @@ pub fn october_2026() -> Fixture {
             participants: people(none, [0, 4, 10, 2, 1], none),
             facilitators: (0, 2),
             interpreter: InterpreterSex::Male,
-            priorities: Priority::ranked(&[
-                P::SecurityAndProtection,
-                P::Water,
-                P::LivelihoodsAndWork,
-                P::ReturnAndLand,
-            ]),
+            priorities: {
+                let mut p = Priority::ranked(&[
+                    P::SecurityAndProtection,
+                    P::Water,
+                    P::LivelihoodsAndWork,
+                    P::ReturnAndLand,
+                ]);
+                p[0].note = MENS_SECURITY_NOTE.to_owned();
+                p
+            },
             concerns: vec![concern(
                 C::ArmedGroupPresence,
                 &[A::Men, A::Boys],

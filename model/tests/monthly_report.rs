@@ -500,3 +500,30 @@ mod suppression_properties {
         }
     }
 }
+
+#[test]
+fn each_groups_top_priorities_carry_what_it_said_about_them() {
+    use fieldconsult_model::fixtures::{MENS_SECURITY_NOTE, WOMENS_WATER_NOTE};
+    let f = october_2026();
+    let r = mission(&f, ReportOptions::default());
+    let voices = |list: &[fieldconsult_model::report::monthly::RankedPriority],
+                  key: PriorityKey| {
+        list.iter()
+            .find(|p| p.key == key)
+            .map(|p| p.voices.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        voices(&r.priorities.women, cat(PriorityCategory::Water)),
+        [WOMENS_WATER_NOTE]
+    );
+    assert_eq!(
+        voices(
+            &r.priorities.men,
+            cat(PriorityCategory::SecurityAndProtection)
+        ),
+        [MENS_SECURITY_NOTE]
+    );
+    // Each group is quoted on its own ranking only: the men said nothing about water.
+    assert!(voices(&r.priorities.men, cat(PriorityCategory::Water)).is_empty());
+}

@@ -52,6 +52,9 @@ td { text-align: end; font-variant-numeric: tabular-nums; }
 td.text { text-align: start; overflow-wrap: break-word; }
 td.suppressed { color: #666; font-style: italic; }
 .women { color: #5e3c99; }
+.voice { page-break-inside: avoid; margin: 0.4em 0; }
+.voice p { margin: 0; font-weight: bold; }
+.voice blockquote { margin: 0.2em 0 0.2em 1.5em; font-style: italic; unicode-bidi: plaintext; }
 .men { color: #b34a00; }
 figure { margin: 6pt 0 10pt; page-break-inside: avoid; break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; display: block; }
@@ -486,9 +489,10 @@ impl Doc<'_> {
         let chart = charts::priorities(self.report, self.lang)?;
         let keys = |ks: &[PriorityKey]| ks.iter().map(|k| self.priority(k)).collect::<Vec<_>>();
         let content = format!(
-            "{}<figure>\n{}</figure>\n<h3 class=\"women\">{}</h3>\n{}<h3 class=\"men\">{}</h3>\n{}<h3>{}</h3>\n{}",
+            "{}<figure>\n{}</figure>\n{}<h3 class=\"women\">{}</h3>\n{}<h3 class=\"men\">{}</h3>\n{}<h3>{}</h3>\n{}",
             self.side_by_side(),
             chart.svg,
+            self.voices(),
             esc(l.only_women),
             list(&keys(&p.only_women), l.none),
             esc(l.only_men),
@@ -497,6 +501,35 @@ impl Doc<'_> {
             self.all_priorities(),
         );
         Ok(section("priorities", l.priorities, &content))
+    }
+
+    /// What each group said about its top priorities, quoted as given: each note in its own
+    /// `dir="auto"` block, so an Arabic note reads right to left inside an English page.
+    fn voices(&self) -> String {
+        let p = &self.report.priorities;
+        let mut out = String::new();
+        for (group, class, ranking) in [
+            (Group::Women, "women", &p.women),
+            (Group::Men, "men", &p.men),
+            (Group::Mixed, "mixed", &p.mixed),
+        ] {
+            for ranked in ranking.iter().filter(|r| !r.voices.is_empty()) {
+                let quotes: String = ranked
+                    .voices
+                    .iter()
+                    .map(|v| format!("<blockquote dir=\"auto\">{}</blockquote>", esc(v)))
+                    .collect();
+                out += &format!(
+                    "<div class=\"voice\"><p class=\"{class}\">{} · {}</p>{quotes}</div>\n",
+                    esc(self.l.group(group)),
+                    self.priority(&ranked.key),
+                );
+            }
+        }
+        if out.is_empty() {
+            return out;
+        }
+        format!("<h3>{}</h3>\n{out}", esc(self.l.in_their_words))
     }
 
     fn concerns(&self) -> String {

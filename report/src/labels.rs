@@ -41,6 +41,8 @@ pub struct Labels {
     pub coverage: &'static str,
     /// Section: priorities side by side.
     pub priorities: &'static str,
+    /// Subsection: the notes each group gave with its top priorities.
+    pub in_their_words: &'static str,
     /// Section: every priority with every group's figures.
     pub all_priorities: &'static str,
     /// Section: concerns by affected group.
@@ -173,6 +175,7 @@ pub const EN: Labels = Labels {
     participation_by_team: "Participants by team",
     coverage: "Coverage",
     priorities: "Priorities of women and of men, side by side",
+    in_their_words: "In their own words",
     all_priorities: "Every priority raised",
     concerns_by_affected: "Concerns by group affected and urgency",
     concerns_by_category: "Concerns by category",
@@ -248,6 +251,7 @@ pub const FR: Labels = Labels {
     participation_by_team: "Participants par équipe",
     coverage: "Couverture",
     priorities: "Priorités des femmes et des hommes, côte à côte",
+    in_their_words: "Avec leurs propres mots",
     all_priorities: "Toutes les priorités exprimées",
     concerns_by_affected: "Préoccupations par groupe concerné et par urgence",
     concerns_by_category: "Préoccupations par catégorie",

@@ -930,6 +930,32 @@ fn coverage(ctx: &Ctx<'_>, lay: &mut Layout<'_>) {
     }
 }
 
+/// What each group said about its top priorities, each note as its own paragraph (shaped
+/// and ordered right to left where it is Arabic).
+fn voices(ctx: &Ctx<'_>, lay: &mut Layout<'_>) {
+    let p = &ctx.report.priorities;
+    let quoted: Vec<(Group, &RankedPriority)> = [
+        (Group::Women, &p.women),
+        (Group::Men, &p.men),
+        (Group::Mixed, &p.mixed),
+    ]
+    .into_iter()
+    .flat_map(|(g, ranking)| ranking.iter().map(move |r| (g, r)))
+    .filter(|(_, r)| !r.voices.is_empty())
+    .collect();
+    if quoted.is_empty() {
+        return;
+    }
+    lay.subheading(ctx.l.in_their_words);
+    for (group, ranked) in quoted {
+        let who = format!("{} · {}", ctx.l.group(group), ctx.priority(&ranked.key));
+        lay.paragraph(&who, BODY_SIZE, true, INK);
+        for voice in &ranked.voices {
+            lay.paragraph(&format!("“{}”", field(voice)), BODY_SIZE, false, GREY);
+        }
+    }
+}
+
 fn priorities(ctx: &Ctx<'_>, lay: &mut Layout<'_>, chart: usvg::Tree) {
     let (l, p) = (ctx.l, &ctx.report.priorities);
     lay.heading(l.priorities);
@@ -961,6 +987,7 @@ fn priorities(ctx: &Ctx<'_>, lay: &mut Layout<'_>, chart: usvg::Tree) {
         lay.table(&t);
     }
     lay.svg(chart);
+    voices(ctx, lay);
     for (title, keys) in [(l.only_women, &p.only_women), (l.only_men, &p.only_men)] {
         lay.subheading(title);
         let value = if keys.is_empty() {

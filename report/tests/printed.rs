@@ -67,3 +67,16 @@ fn past_the_limit_a_printed_report_says_where_every_session_is() {
         "header and every session"
     );
 }
+
+#[test]
+fn html_quotes_each_groups_own_words_with_their_direction() {
+    use fieldconsult_model::fixtures::{MENS_SECURITY_NOTE, WOMENS_WATER_NOTE};
+    let (_, page) = text(Format::Html, &report_with_sessions(5)).remove(0);
+    assert!(page.contains("In their own words"));
+    assert!(page.contains(&format!(
+        "<blockquote dir=\"auto\">{WOMENS_WATER_NOTE}</blockquote>"
+    )));
+    assert!(page.contains(&format!(
+        "<blockquote dir=\"auto\">{MENS_SECURITY_NOTE}</blockquote>"
+    )));
+}

@@ -961,3 +961,26 @@ fn hostile_names_neither_panic_nor_break_the_pdf_and_workbook() {
         "a name too long for its cell is cut:\n{text}"
     );
 }
+
+#[test]
+fn pdf_quotes_each_groups_own_words_in_its_script() {
+    use fieldconsult_model::fixtures::{
+        Fixture as Month, MENS_SECURITY_NOTE, WOMENS_WATER_NOTE, october_2026,
+    };
+    let f = october_2026();
+    let report = MonthlyReport::compute(
+        ReportScope::Mission,
+        Month::month(),
+        f.data(),
+        ReportOptions::default(),
+    );
+    let pdf = one_file(&report, Format::Pdf, Language::En);
+    let dir = temp_dir();
+    let text = pdf_text(&write(dir.path(), &pdf), None);
+    assert!(text.contains("In their own words"), "{text}");
+    assert!(
+        text.contains(WOMENS_WATER_NOTE),
+        "the Arabic note, in reading order:\n{text}"
+    );
+    assert!(text.contains(MENS_SECURITY_NOTE), "{text}");
+}

@@ -344,7 +344,7 @@ fn store_month(
         // One community in twelve is never reached with women separately (where elders
         // refuse it, say), so the report's "never consulted with women" list is not empty.
         let groups: &[Group] = match rng.below(20) {
-            _ if community_index % 12 == 0 => &[Group::Men, Group::Mixed],
+            _ if community_index.is_multiple_of(12) => &[Group::Men, Group::Mixed],
             0..=13 => &[Group::Women, Group::Men],
             14..=16 => &[Group::Women, Group::Men, Group::Mixed],
             17..=18 => &[Group::Mixed],

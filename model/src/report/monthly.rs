@@ -247,7 +247,14 @@ pub struct RankedPriority {
     pub key: PriorityKey,
     /// How the group's sessions ranked it.
     pub stat: PriorityStat,
+    /// In their own words: the notes the group's sessions gave with this priority, the
+    /// first [`MAX_VOICES`] in session order. Priority notes are the team's record of what
+    /// was said, not the sensitive note, which no report reads.
+    pub voices: Vec<String>,
 }
+
+/// Notes shown per priority and group.
+pub const MAX_VOICES: usize = 3;
 
 /// The top priorities of women and of men side by side, and what each raised alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -482,7 +489,23 @@ impl MonthlyReport {
 
         let coverage = community_coverage(&accepted, month, &community_ref, table.coverage);
         let paired = PairedComparison::compute(month_items.iter().map(|(_, s, _)| *s));
-        let priorities = side_by_side(paired, options.top_priorities);
+        let mut priorities = side_by_side(paired, options.top_priorities);
+        for (group, ranking) in [
+            (Group::Women, &mut priorities.women),
+            (Group::Men, &mut priorities.men),
+            (Group::Mixed, &mut priorities.mixed),
+        ] {
+            for ranked in ranking.iter_mut() {
+                ranked.voices = month_items
+                    .iter()
+                    .filter(|(_, s, _)| s.group == group)
+                    .flat_map(|(_, s, _)| &s.priorities)
+                    .filter(|p| !p.note.trim().is_empty() && PriorityKey::of(p) == ranked.key)
+                    .map(|p| p.note.clone())
+                    .take(MAX_VOICES)
+                    .collect();
+            }
+        }
 
         let mut concerns_by_affected: Vec<ConcernsAffecting> = AffectedGroup::ALL
             .iter()
@@ -657,7 +680,12 @@ fn side_by_side(paired: PairedComparison, top: usize) -> PrioritiesSideBySide {
         (1u32..)
             .zip(rows)
             .take(top)
-            .map(|(place, (key, stat))| RankedPriority { place, key, stat })
+            .map(|(place, (key, stat))| RankedPriority {
+                place,
+                key,
+                stat,
+                voices: Vec::new(),
+            })
             .collect::<Vec<_>>()
     };
     PrioritiesSideBySide {
