@@ -55,6 +55,24 @@ public final class ConsultationStore: @unchecked Sendable {
         }
     }
 
+    /// The monthly gender report of `scope` for `month` (`YYYY-MM`) over what this device
+    /// holds, rendered in `format` with labels in `language`, off the caller's thread.
+    /// Participant counts below `minCell` are hidden so that no one is identifiable.
+    public func monthlyReport(
+        _ scope: ReportScope,
+        month: String,
+        format: ReportFormat,
+        language: Language,
+        minCell: UInt32 = 5,
+        onProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+    ) async throws -> [ReportFile] {
+        try await cancellable { token in
+            try self.raw.monthlyReport(
+                scope: scope, month: month, format: format, language: language, minCell: minCell,
+                listener: onProgress.map(ClosureListener.init), cancel: token)
+        }
+    }
+
     /// Closes the database and deletes it with its companion files.
     public func wipe() throws {
         try raw.wipe()

@@ -4,6 +4,38 @@ import XCTest
 
 /// Mirrors android/src/test/kotlin/org/fieldconsult/ReportTest.kt and ConcurrencyTest.kt.
 final class ReportTests: XCTestCase {
+    func testMonthlyReportCountsTheAcceptedSessionsOfTheMonth() async throws {
+        let f = try Fixture()
+        let visit = try f.visit()
+        let accepted = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(visit, .women, [.water]))
+        _ = try f.store.raw.submitSession(actor: f.member, sessionId: accepted.id)
+        _ = try f.store.raw.recordReview(actor: f.reviewer, sessionId: accepted.id, decision: .accepted, comment: "")
+        let pending = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(visit, .men, [.food]))
+        _ = try f.store.raw.submitSession(actor: f.member, sessionId: pending.id)
+        let month = String(accepted.startedAt.prefix(7))
+        let scope = ReportScope.team(teamId: f.team.id)
+
+        let json = try await f.store.monthlyReport(scope, month: month, format: .json, language: .en, minCell: 0)
+        let text = String(decoding: json[0].content, as: UTF8.self)
+        XCTAssertTrue(text.contains("\"scope_name\": \"Engagement Team 4\""))
+        XCTAssertTrue(text.contains(accepted.id))
+        XCTAssertFalse(text.contains(pending.id))
+
+        let html = try await f.store.monthlyReport(scope, month: month, format: .html, language: .fr)
+        XCTAssertEqual(html[0].mediaType, "text/html; charset=utf-8")
+        XCTAssertTrue(String(decoding: html[0].content, as: UTF8.self).contains("Rapport mensuel sur le genre"))
+    }
+
+    func testAMalformedMonthIsAValidationErrorNamingTheField() async throws {
+        let f = try Fixture()
+        do {
+            _ = try await f.store.monthlyReport(.mission, month: "October", format: .json, language: .en)
+            XCTFail("expected a validation error")
+        } catch FieldConsultError.Validation(let problems) {
+            XCTAssertEqual(problems.map(\.field), ["month"])
+        }
+    }
+
     func testPairedComparisonShowsWhatOnlyWomenAndOnlyMenRaised() async throws {
         let f = try Fixture()
         let visit = try f.visit()
