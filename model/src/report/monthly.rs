@@ -485,7 +485,7 @@ impl MonthlyReport {
                 })
             })
             .collect();
-        by_team.sort_by(|a, b| (&a.team, a.team_id).cmp(&(&b.team, b.team_id)));
+        by_team.sort_by_cached_key(|t| (natural_key(&t.team), t.team_id));
 
         let coverage = community_coverage(&accepted, month, &community_ref, table.coverage);
         let paired = PairedComparison::compute(month_items.iter().map(|(_, s, _)| *s));
@@ -606,6 +606,30 @@ impl MonthlyReport {
     }
 }
 
+/// A sort key that orders names as people read them: "Team 2" before "Team 10". Runs of
+/// digits compare by value, the rest as text.
+fn natural_key(name: &str) -> Vec<(String, u128)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in name.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u128::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    key.push((text, digits.parse().unwrap_or(0)));
+    key
+}
+
 fn one_session_table(s: &Session) -> SexAgeTable {
     let mut t = SexAgeTable::default();
     t.add(&s.participants);
@@ -638,7 +662,7 @@ fn community_coverage(
     }
     let sorted = |ids: Vec<CommunityId>| {
         let mut refs: Vec<CommunityRef> = ids.into_iter().map(community_ref).collect();
-        refs.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        refs.sort_by_cached_key(|c| (natural_key(&c.name), c.id));
         refs
     };
     MonthlyCoverage {
@@ -701,6 +725,20 @@ fn side_by_side(paired: PairedComparison, top: usize) -> PrioritiesSideBySide {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_as_people_read_them() {
+        let mut names = [
+            "Team 10", "Team 2", "Team 1", "Bravo", "Alpha 3b", "Alpha 3a", "Team 02",
+        ];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            [
+                "Alpha 3a", "Alpha 3b", "Bravo", "Team 1", "Team 2", "Team 02", "Team 10"
+            ]
+        );
+    }
 
     #[test]
     fn months_read_and_write_as_yyyy_mm() {
