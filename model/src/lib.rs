@@ -6,6 +6,7 @@
 //! touches a database, a file or a socket.
 
 pub mod checklist;
+pub mod classification;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod ids;
