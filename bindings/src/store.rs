@@ -102,6 +102,13 @@ impl FieldConsultStore {
         drop(self.take());
     }
 
+    /// Verifies every page of the encrypted file (SQLCipher's HMACs): one line per page found
+    /// altered or damaged on disk, naming the page and nothing of its content; empty when the
+    /// store is intact. Reads the whole file: call it off the main thread.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        guard(|| Ok(self.store()?.integrity_check()?))
+    }
+
     /// Closes the store and deletes its database with the `-wal` and `-shm` files.
     pub fn wipe(&self) -> Result<()> {
         guard(|| {

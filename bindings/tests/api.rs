@@ -274,3 +274,10 @@ fn monthly_report_renders_for_the_app_in_every_format() {
     assert!(csv.len() > 5, "one file per table");
     assert!(csv.iter().all(|f| f.name.ends_with(".csv")));
 }
+
+#[test]
+fn an_intact_store_passes_its_integrity_check() {
+    let e = env();
+    visit(&e);
+    assert_eq!(e.store.integrity_check().unwrap(), Vec::<String>::new());
+}

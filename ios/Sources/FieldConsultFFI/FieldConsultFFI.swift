@@ -891,6 +891,13 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func history(entityId: String) throws  -> [HistoryEntry]
     
     /**
+     * Verifies every page of the encrypted file (SQLCipher's HMACs): one line per page found
+     * altered or damaged on disk, naming the page and nothing of its content; empty when the
+     * store is intact. Reads the whole file: call it off the main thread.
+     */
+    func integrityCheck() throws  -> [String]
+    
+    /**
      * The newest checklist, if any.
      */
     func latestChecklist() throws  -> ChecklistTemplate?
@@ -1263,6 +1270,20 @@ open func history(entityId: String)throws  -> [HistoryEntry]  {
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_history(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(entityId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies every page of the encrypted file (SQLCipher's HMACs): one line per page found
+     * altered or damaged on disk, naming the page and nothing of its content; empty when the
+     * store is intact. Reads the whole file: call it off the main thread.
+     */
+open func integrityCheck()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_integrity_check(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -9290,6 +9311,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_history() != 47461) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_integrity_check() != 23448) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_latest_checklist() != 60081) {

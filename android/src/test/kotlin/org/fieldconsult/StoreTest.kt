@@ -14,6 +14,12 @@ import org.fieldconsult.ffi.coreVersion
 
 class StoreTest {
     @Test
+    fun anIntactStorePassesItsIntegrityCheck(): Unit = Fixture().use { f ->
+        f.store.raw.saveSession(f.member, f.completeSession(f.visit(), Group.WOMEN))
+        assertEquals(emptyList<String>(), f.store.raw.integrityCheck())
+    }
+
+    @Test
     fun libraryLoadsAndReportsItsVersion() {
         assertEquals("0.1.0", coreVersion())
     }

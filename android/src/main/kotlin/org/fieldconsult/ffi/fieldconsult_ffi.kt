@@ -771,6 +771,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_history(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_integrity_check(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_latest_checklist(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_list_sessions(
@@ -894,6 +896,8 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_get_session(`ptr`: Long,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_history(`ptr`: Long,`entityId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_integrity_check(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_latest_checklist(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1160,6 +1164,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_history() and 0xFFFF) != 47461) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_integrity_check() and 0xFFFF) != 23448) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_latest_checklist() and 0xFFFF) != 60081) {
@@ -2144,6 +2151,13 @@ public interface FieldConsultStoreInterface {
     fun `history`(`entityId`: kotlin.String): List<HistoryEntry>
     
     /**
+     * Verifies every page of the encrypted file (SQLCipher's HMACs): one line per page found
+     * altered or damaged on disk, naming the page and nothing of its content; empty when the
+     * store is intact. Reads the whole file: call it off the main thread.
+     */
+    fun `integrityCheck`(): List<kotlin.String>
+    
+    /**
      * The newest checklist, if any.
      */
     fun `latestChecklist`(): ChecklistTemplate?
@@ -2617,6 +2631,25 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         it,
         
         FfiConverterString.lower(`entityId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Verifies every page of the encrypted file (SQLCipher's HMACs): one line per page found
+     * altered or damaged on disk, naming the page and nothing of its content; empty when the
+     * store is intact. Reads the whole file: call it off the main thread.
+     */
+    @Throws(FieldConsultException::class)override fun `integrityCheck`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_integrity_check(
+        it,
+        _status)
 }
     }
     )
