@@ -8,6 +8,12 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(coreVersion(), "0.1.0")
     }
 
+    func testAnIntactStorePassesItsIntegrityCheck() throws {
+        let f = try Fixture()
+        _ = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .women))
+        XCTAssertEqual(try f.store.raw.integrityCheck(), [])
+    }
+
     func testOpenedStoreWritesAnEncryptedFile() throws {
         let f = try Fixture()
         _ = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .women))
