@@ -109,6 +109,21 @@ impl FieldConsultStore {
         guard(|| Ok(self.store()?.integrity_check()?))
     }
 
+    /// The panic button: closes the store, overwrites the database and its companion files
+    /// with zeros, flushes them and deletes them. Destroy the key in the platform keystore
+    /// too: flash storage may keep old blocks.
+    pub fn panic_wipe(&self) -> Result<()> {
+        guard(|| {
+            match self.take().map(Arc::try_unwrap) {
+                Some(Ok(store)) => store.panic_wipe()?,
+                // A call still in flight holds the store: destroy the files now; the
+                // connection closes when that call returns.
+                Some(Err(_)) | None => Store::destroy_files(&self.path)?,
+            }
+            Ok(())
+        })
+    }
+
     /// Closes the store and deletes its database with the `-wal` and `-shm` files.
     pub fn wipe(&self) -> Result<()> {
         guard(|| {

@@ -281,3 +281,14 @@ fn an_intact_store_passes_its_integrity_check() {
     visit(&e);
     assert_eq!(e.store.integrity_check().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn panic_wipe_leaves_no_file_and_a_closed_store() {
+    let e = env();
+    visit(&e);
+    e.store.panic_wipe().unwrap();
+    let dir = std::path::Path::new(&e.path).parent().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    assert!(matches!(e.store.teams(), Err(FieldConsultError::Closed)));
+}

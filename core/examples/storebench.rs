@@ -28,6 +28,8 @@
 //!   filtered by team only.
 //! - `open_ms`: [`Store::open`] of that store (key check, pragmas, migration check); median
 //!   of 7 opens. Target: < 50 ms. The file was just written, so it sits in the page cache.
+//! - `panic_wipe_ms`: [`Store::panic_wipe`] of that store, `panic_wipe_mb` with its WAL
+//!   (zeros written over every byte, flushed, files deleted). Target: < 2 s for 100 MB.
 //!
 //! The large store is built through the public API as well (a visit per 3 sessions; saves,
 //! submits, reviews), each write durable, so building 100,000 sessions takes about 2.5
@@ -157,6 +159,16 @@ fn main() -> Res<()> {
         ..filter.clone()
     })?;
 
+    // 3. The panic button on that store: overwrite with zeros, flush, delete.
+    let wiped_bytes: u64 = Store::files(&big)
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let t = Instant::now();
+    store.panic_wipe()?;
+    let panic_wipe_ms = millis(t.elapsed());
+
     let (save_p50, raw_p50) = (percentile(&mut save, 50.0), percentile(&mut insert, 50.0));
     let line = serde_json::json!({
         "save_p50_us": round(save_p50, 1),
@@ -173,6 +185,8 @@ fn main() -> Res<()> {
         "list_unfiltered_first_page_ms": round(unfiltered, 3),
         "list_team_first_page_ms": round(team_only, 3),
         "open_ms": round(percentile(&mut opens, 50.0), 3),
+        "panic_wipe_ms": round(panic_wipe_ms, 1),
+        "panic_wipe_mb": round(wiped_bytes as f64 / 1e6, 1),
         "sessions": args.sessions,
         "db_mb": round(db_bytes as f64 / 1e6, 1),
         "load_s": round(load_s, 1),

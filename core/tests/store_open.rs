@@ -192,3 +192,40 @@ fn integrity_check_finds_a_page_altered_on_disk() {
         "names the page: {problems:?}"
     );
 }
+
+#[test]
+fn panic_wipe_leaves_zeros_where_the_database_was_and_no_file() {
+    let f = Fixture::new();
+    for _ in 0..10 {
+        f.saved_session(Group::Men);
+    }
+    let Fixture {
+        store, path, dir, ..
+    } = f;
+    // A second name for the same blocks, as an attacker's copy would be: after the wipe it
+    // must hold nothing of the database.
+    let witness = dir.path().join("witness");
+    std::fs::hard_link(&path, &witness).unwrap();
+    let before = file_bytes(&witness);
+    assert!(before.iter().any(|b| *b != 0));
+    store.panic_wipe().unwrap();
+    for file in Store::files(&path) {
+        assert!(!file.exists(), "{} left behind", file.display());
+    }
+    let after = file_bytes(&witness);
+    assert!(
+        after.len() >= before.len(),
+        "the file was overwritten, not truncated"
+    );
+    assert!(after.iter().all(|b| *b == 0), "ciphertext left on disk");
+}
+
+#[test]
+fn destroy_files_needs_no_key_and_ignores_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never-created.db");
+    Store::destroy_files(&path).unwrap();
+    std::fs::write(&path, b"ciphertext").unwrap();
+    Store::destroy_files(&path).unwrap();
+    assert!(!path.exists());
+}

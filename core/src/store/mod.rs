@@ -146,6 +146,45 @@ impl Store {
         Self::delete_files(&self.path)
     }
 
+    /// The panic button: closes the store, overwrites the database and its companion files
+    /// with zeros, flushes them to the device, then deletes them. Faster than re-keying and
+    /// safer than deleting alone: a copy of the file taken after this (a hard link, a disk
+    /// image of the deleted blocks on a simple file system) holds zeros, not ciphertext.
+    /// Flash wear levelling may still keep old blocks, which is why the key must go from the
+    /// platform keystore too. A 100 MB store takes well under a second here
+    /// (`cargo run --release -p fieldconsult-core --example wipebench`).
+    pub fn panic_wipe(self) -> Result<()> {
+        let conn = self.lock().take();
+        if let Some(conn) = conn {
+            drop(conn.close());
+        }
+        Self::destroy_files(&self.path)
+    }
+
+    /// [`Store::panic_wipe`] without opening the store: overwrites the database at `path`
+    /// and its companion files with zeros, flushes, deletes.
+    pub fn destroy_files(path: &Path) -> Result<()> {
+        const CHUNK: usize = 1 << 20;
+        let zeros = vec![0u8; CHUNK];
+        for file in Self::files(path) {
+            let mut f = match std::fs::OpenOptions::new().write(true).open(&file) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let mut left = f.metadata()?.len();
+            while left > 0 {
+                let n = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+                std::io::Write::write_all(&mut f, &zeros[..n])?;
+                left -= n as u64;
+            }
+            f.sync_data()?;
+            drop(f);
+            std::fs::remove_file(&file)?;
+        }
+        Ok(())
+    }
+
     /// Deletes the database at `path` with its companion files, without opening it (for a
     /// device that lost its key, or a revoked one).
     pub fn delete_files(path: &Path) -> Result<()> {

@@ -78,6 +78,12 @@ public final class ConsultationStore: @unchecked Sendable {
         try raw.wipe()
     }
 
+    /// The panic button: closes the database, overwrites it and its companion files with
+    /// zeros, flushes and deletes them. Delete the key from the Keychain too.
+    public func panicWipe() throws {
+        try raw.panicWipe()
+    }
+
     /// Closes the database; later calls throw `FieldConsultError.Closed`.
     public func close() {
         raw.closeDatabase()

@@ -922,6 +922,13 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func pairedComparison(filter: SessionFilter, listener: ProgressListener?, cancel: CancellationToken?) throws  -> PairedComparison
     
     /**
+     * The panic button: closes the store, overwrites the database and its companion files
+     * with zeros, flushes them and deletes them. Destroy the key in the platform keystore
+     * too: flash storage may keep old blocks.
+     */
+    func panicWipe() throws 
+    
+    /**
      * The sex × age-band participation table with coverage, one row per `by`. Reports
      * progress to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -1351,6 +1358,19 @@ open func pairedComparison(filter: SessionFilter, listener: ProgressListener? = 
         FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The panic button: closes the store, overwrites the database and its companion files
+     * with zeros, flushes them and deletes them. Destroy the key in the platform keystore
+     * too: flash storage may keep old blocks.
+     */
+open func panicWipe()throws   {try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_panic_wipe(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -9326,6 +9346,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() != 39354) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_panic_wipe() != 33856) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_participation_table() != 20149) {

@@ -8,6 +8,13 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(coreVersion(), "0.1.0")
     }
 
+    func testPanicWipeLeavesNoFileBehind() throws {
+        let f = try Fixture()
+        _ = try f.visit()
+        try f.store.panicWipe()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.dir.path), [])
+    }
+
     func testAnIntactStorePassesItsIntegrityCheck() throws {
         let f = try Fixture()
         _ = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .women))

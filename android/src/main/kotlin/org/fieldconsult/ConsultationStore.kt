@@ -115,6 +115,20 @@ class ConsultationStore private constructor(
         }
     }
 
+    /**
+     * The panic button: closes the database, overwrites it and its companion files with zeros,
+     * flushes and deletes them. Delete the key from the Android Keystore too.
+     */
+    fun panicWipe() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                raw.panicWipe()
+            } finally {
+                raw.close()
+            }
+        }
+    }
+
     /** Closes the database; closing twice does nothing. */
     override fun close() {
         if (closed.compareAndSet(false, true)) {

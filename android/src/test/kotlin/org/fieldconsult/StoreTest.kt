@@ -71,6 +71,13 @@ class StoreTest {
     }
 
     @Test
+    fun panicWipeLeavesNoFileBehind(): Unit = Fixture().use { f ->
+        f.store.raw.saveVisit(f.member, f.visit())
+        f.store.panicWipe()
+        assertTrue(f.dir.listFiles()!!.isEmpty(), "left: ${f.dir.listFiles()!!.toList()}")
+    }
+
+    @Test
     fun textInEveryScriptRoundTrips(): Unit = Fixture().use { f ->
         val visit = f.visit()
         val texts = listOf(

@@ -781,6 +781,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_panic_wipe(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_participation_table(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_pending_changes(
@@ -907,6 +909,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_paired_comparison(`ptr`: Long,`filter`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_panic_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_participation_table(`ptr`: Long,`filter`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_pending_changes(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -1179,6 +1183,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() and 0xFFFF) != 39354) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_panic_wipe() and 0xFFFF) != 33856) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_participation_table() and 0xFFFF) != 20149) {
@@ -2182,6 +2189,13 @@ public interface FieldConsultStoreInterface {
     fun `pairedComparison`(`filter`: SessionFilter, `listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): PairedComparison
     
     /**
+     * The panic button: closes the store, overwrites the database and its companion files
+     * with zeros, flushes them and deletes them. Destroy the key in the platform keystore
+     * too: flash storage may keep old blocks.
+     */
+    fun `panicWipe`()
+    
+    /**
      * The sex × age-band participation table with coverage, one row per `by`. Reports
      * progress to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2739,6 +2753,24 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
     }
     )
     }
+    
+
+    
+    /**
+     * The panic button: closes the store, overwrites the database and its companion files
+     * with zeros, flushes them and deletes them. Destroy the key in the platform keystore
+     * too: flash storage may keep old blocks.
+     */
+    @Throws(FieldConsultException::class)override fun `panicWipe`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_panic_wipe(
+        it,
+        _status)
+}
+    }
+    
     
 
     
