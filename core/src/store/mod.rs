@@ -138,12 +138,16 @@ impl Store {
     /// fails with [`Error::Revoked`] (a revoked device wipes its data while the app may
     /// still hold the store).
     pub(crate) fn close_and_delete(&self) -> Result<()> {
+        self.close_connection();
+        Self::delete_files(&self.path)
+    }
+
+    fn close_connection(&self) {
         let conn = self.lock().take();
         if let Some(conn) = conn {
             // Close errors only mean the connection is already unusable; the files go anyway.
             drop(conn.close());
         }
-        Self::delete_files(&self.path)
     }
 
     /// The panic button: closes the store, overwrites the database and its companion files
@@ -154,10 +158,7 @@ impl Store {
     /// platform keystore too. A 100 MB store takes well under a second here
     /// (`cargo run --release -p fieldconsult-core --example wipebench`).
     pub fn panic_wipe(self) -> Result<()> {
-        let conn = self.lock().take();
-        if let Some(conn) = conn {
-            drop(conn.close());
-        }
+        self.close_connection();
         Self::destroy_files(&self.path)
     }
 
