@@ -29,6 +29,14 @@ pub enum FieldConsultError {
     /// The key does not open this database; the file was left untouched.
     #[error("the key does not open this database")]
     WrongKey,
+    /// No key was given (the platform keystore lost it); nothing was opened or created. With
+    /// `store_exists`, the store at the path can no longer be read: reset the device and
+    /// enrol it again.
+    #[error("no database key is available (a store exists: {store_exists})")]
+    KeyUnavailable {
+        /// Whether a database is at the path.
+        store_exists: bool,
+    },
     /// The key given is not 32 bytes.
     #[error("a database key must be 32 bytes, got {length}")]
     InvalidKey {
@@ -151,6 +159,9 @@ impl From<CoreError> for FieldConsultError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::WrongKey => FieldConsultError::WrongKey,
+            CoreError::KeyUnavailable { store_exists } => {
+                FieldConsultError::KeyUnavailable { store_exists }
+            }
             CoreError::InvalidKeyLength { len } => FieldConsultError::InvalidKey {
                 length: u32::try_from(len).unwrap_or(u32::MAX),
             },

@@ -73,14 +73,15 @@ fn actor(a: Identity) -> Result<fieldconsult_model::Actor> {
 #[uniffi::export]
 impl FieldConsultStore {
     /// Opens (or creates) the store at `path` with the 32-byte `key` from the platform
-    /// keystore. A wrong key fails with `WrongKey` and leaves the file untouched.
+    /// keystore. A wrong key fails with `WrongKey` and leaves the file untouched; no key (the
+    /// keystore lost it) fails with `KeyUnavailable` and creates nothing.
     /// `precise_locations` keeps community points as given instead of rounding to ~1 km.
     #[uniffi::constructor(default(precise_locations = false))]
-    pub fn open(path: String, key: Vec<u8>, precise_locations: bool) -> Result<Arc<Self>> {
+    pub fn open(path: String, key: Option<Vec<u8>>, precise_locations: bool) -> Result<Arc<Self>> {
         guard(|| {
-            let key = DatabaseKey::from_bytes(&key)?;
+            let key = key.map(|k| DatabaseKey::from_bytes(&k)).transpose()?;
             let options = StoreOptions { precise_locations };
-            let store = Store::open_with(&path, &key, options)?;
+            let store = Store::open_with_key(&path, key.as_ref(), options)?;
             Ok(Arc::new(FieldConsultStore {
                 inner: RwLock::new(Some(Arc::new(store))),
                 path: PathBuf::from(path),

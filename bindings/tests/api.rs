@@ -19,7 +19,7 @@ struct Env {
 fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fc.db").to_string_lossy().into_owned();
-    let store = FieldConsultStore::open(path.clone(), vec![3; 32], false).unwrap();
+    let store = FieldConsultStore::open(path.clone(), Some(vec![3; 32]), false).unwrap();
     let team = Team {
         id: new_id(),
         name: "Team 1".into(),
@@ -142,11 +142,11 @@ fn wrong_key_and_short_key_are_distinct_errors() {
     let path = e.path.clone();
     e.store.close_database();
     assert!(matches!(
-        FieldConsultStore::open(path.clone(), vec![4; 32], false),
+        FieldConsultStore::open(path.clone(), Some(vec![4; 32]), false),
         Err(FieldConsultError::WrongKey)
     ));
     assert!(matches!(
-        FieldConsultStore::open(path, vec![3; 16], false),
+        FieldConsultStore::open(path, Some(vec![3; 16]), false),
         Err(FieldConsultError::InvalidKey { length: 16 })
     ));
 }
@@ -291,4 +291,22 @@ fn panic_wipe_leaves_no_file_and_a_closed_store() {
     let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
     assert!(matches!(e.store.teams(), Err(FieldConsultError::Closed)));
+}
+
+#[test]
+fn opening_without_a_key_is_key_unavailable_and_creates_nothing() {
+    let e = env();
+    e.store.close_database();
+    assert!(matches!(
+        FieldConsultStore::open(e.path.clone(), None, false),
+        Err(FieldConsultError::KeyUnavailable { store_exists: true })
+    ));
+    let other = format!("{}-other.db", e.path);
+    assert!(matches!(
+        FieldConsultStore::open(other.clone(), None, false),
+        Err(FieldConsultError::KeyUnavailable {
+            store_exists: false
+        })
+    ));
+    assert!(!std::path::Path::new(&other).exists());
 }

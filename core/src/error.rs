@@ -12,6 +12,14 @@ pub enum Error {
     /// The key does not open this database. The file is left untouched.
     #[error("the key does not open this database")]
     WrongKey,
+    /// No key was given: the platform keystore lost it (a restored backup, a reset lock
+    /// screen). Nothing was opened or created. When `store_exists`, a database is at the path
+    /// that no one can read any more: the device must be reset and enrolled again.
+    #[error("no database key is available (a store exists at the path: {store_exists})")]
+    KeyUnavailable {
+        /// Whether a database (or one of its companion files) is at the path.
+        store_exists: bool,
+    },
     /// The key is not 32 bytes.
     #[error("a database key must be 32 bytes, got {len}")]
     InvalidKeyLength {

@@ -229,3 +229,40 @@ fn destroy_files_needs_no_key_and_ignores_missing_files() {
     Store::destroy_files(&path).unwrap();
     assert!(!path.exists());
 }
+
+#[test]
+fn a_lost_key_is_key_unavailable_and_never_a_new_empty_store() {
+    use fieldconsult_core::StoreOptions;
+    let f = Fixture::new();
+    let s = f.saved_session(Group::Women);
+    let Fixture {
+        store,
+        path,
+        dir: _dir,
+        ..
+    } = f;
+    drop(store);
+    let before = file_bytes(&path);
+    let err = Store::open_with_key(&path, None, StoreOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, Error::KeyUnavailable { store_exists: true }),
+        "got {err:?}"
+    );
+    assert_eq!(
+        file_bytes(&path),
+        before,
+        "the locked store is left as it was"
+    );
+    let store = Store::open_with_key(&path, Some(&key(7)), StoreOptions::default()).unwrap();
+    assert_eq!(store.get_session(&s.id).unwrap().session.id, s.id);
+
+    let fresh = path.with_file_name("never-created.db");
+    let err = Store::open_with_key(&fresh, None, StoreOptions::default()).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::KeyUnavailable {
+            store_exists: false
+        }
+    ));
+    assert!(!fresh.exists(), "nothing is created without a key");
+}

@@ -109,6 +109,22 @@ impl Store {
         })
     }
 
+    /// [`Store::open_with`] for a key the platform keystore may have lost: without one it is
+    /// [`Error::KeyUnavailable`] and nothing is created, so a lost key never turns into a
+    /// new, empty store where the old one was (whose data would then look lost, not locked).
+    pub fn open_with_key(
+        path: impl AsRef<Path>,
+        key: Option<&DatabaseKey>,
+        options: StoreOptions,
+    ) -> Result<Self> {
+        match key {
+            Some(key) => Self::open_with(path, key, options),
+            None => Err(Error::KeyUnavailable {
+                store_exists: Self::files(path.as_ref()).iter().any(|f| f.exists()),
+            }),
+        }
+    }
+
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path

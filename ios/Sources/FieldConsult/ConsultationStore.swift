@@ -15,8 +15,9 @@ public final class ConsultationStore: @unchecked Sendable {
     }
 
     /// Opens (or creates) the store at `url` with the 32-byte `key` from the Keychain. A wrong
-    /// key throws `FieldConsultError.WrongKey` and leaves the file untouched.
-    public static func open(at url: URL, key: Data, preciseLocations: Bool = false) throws -> ConsultationStore {
+    /// key throws `FieldConsultError.WrongKey` and leaves the file untouched; a nil key (the
+    /// Keychain lost it) throws `FieldConsultError.KeyUnavailable` and creates nothing.
+    public static func open(at url: URL, key: Data?, preciseLocations: Bool = false) throws -> ConsultationStore {
         ConsultationStore(raw: try FieldConsultStore.open(path: url.path, key: key, preciseLocations: preciseLocations))
     }
 

@@ -1081,15 +1081,16 @@ open class FieldConsultStore: FieldConsultStoreProtocol, @unchecked Sendable {
     
     /**
      * Opens (or creates) the store at `path` with the 32-byte `key` from the platform
-     * keystore. A wrong key fails with `WrongKey` and leaves the file untouched.
+     * keystore. A wrong key fails with `WrongKey` and leaves the file untouched; no key (the
+     * keystore lost it) fails with `KeyUnavailable` and creates nothing.
      * `precise_locations` keeps community points as given instead of rounding to ~1 km.
      */
-public static func `open`(path: String, key: Data, preciseLocations: Bool = false)throws  -> FieldConsultStore  {
+public static func `open`(path: String, key: Data?, preciseLocations: Bool = false)throws  -> FieldConsultStore  {
     return try  FfiConverterTypeFieldConsultStore_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_constructor_fieldconsultstore_open(
         FfiConverterString.lower(path),
-        FfiConverterData.lower(key),
+        FfiConverterOptionData.lower(key),
         FfiConverterBool.lower(preciseLocations),uniffiCallStatus
     )
 })
@@ -6435,6 +6436,16 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
      */
     case WrongKey
     /**
+     * No key was given (the platform keystore lost it); nothing was opened or created. With
+     * `store_exists`, the store at the path can no longer be read: reset the device and
+     * enrol it again.
+     */
+    case KeyUnavailable(
+        /**
+         * Whether a database is at the path.
+         */storeExists: Bool
+    )
+    /**
      * The key given is not 32 bytes.
      */
     case InvalidKey(
@@ -6588,44 +6599,47 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             problems: try FfiConverterSequenceTypeFieldProblem.read(from: &buf)
             )
         case 2: return .WrongKey
-        case 3: return .InvalidKey(
+        case 3: return .KeyUnavailable(
+            storeExists: try FfiConverterBool.read(from: &buf)
+            )
+        case 4: return .InvalidKey(
             length: try FfiConverterUInt32.read(from: &buf)
             )
-        case 4: return .EncryptionUnavailable
-        case 5: return .NewerSchema(
+        case 5: return .EncryptionUnavailable
+        case 6: return .NewerSchema(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 6: return .NotFound(
+        case 7: return .NotFound(
             entity: try FfiConverterString.read(from: &buf), 
             id: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .InvalidTransition(
+        case 8: return .InvalidTransition(
             from: try FfiConverterTypeStatus.read(from: &buf), 
             action: try FfiConverterTypeAction.read(from: &buf)
             )
-        case 8: return .NotPermitted(
+        case 9: return .NotPermitted(
             action: try FfiConverterTypeAction.read(from: &buf)
             )
-        case 9: return .Closed
-        case 10: return .InvalidCursor
-        case 11: return .DiskFull
-        case 12: return .Cancelled
-        case 13: return .Busy
-        case 14: return .NotEnrolled
-        case 15: return .Unauthorized
-        case 16: return .Revoked
-        case 17: return .Network(
+        case 10: return .Closed
+        case 11: return .InvalidCursor
+        case 12: return .DiskFull
+        case 13: return .Cancelled
+        case 14: return .Busy
+        case 15: return .NotEnrolled
+        case 16: return .Unauthorized
+        case 17: return .Revoked
+        case 18: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .Server(
+        case 19: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Storage(
+        case 20: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Internal(
+        case 21: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6649,88 +6663,93 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case let .InvalidKey(length):
+        case let .KeyUnavailable(storeExists):
             writeInt(&buf, Int32(3))
+            FfiConverterBool.write(storeExists, into: &buf)
+            
+        
+        case let .InvalidKey(length):
+            writeInt(&buf, Int32(4))
             FfiConverterUInt32.write(length, into: &buf)
             
         
         case .EncryptionUnavailable:
-            writeInt(&buf, Int32(4))
+            writeInt(&buf, Int32(5))
         
         
         case let .NewerSchema(found,supported):
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(6))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .NotFound(entity,id):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(entity, into: &buf)
             FfiConverterString.write(id, into: &buf)
             
         
         case let .InvalidTransition(from,action):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(8))
             FfiConverterTypeStatus.write(from, into: &buf)
             FfiConverterTypeAction.write(action, into: &buf)
             
         
         case let .NotPermitted(action):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterTypeAction.write(action, into: &buf)
             
         
         case .Closed:
-            writeInt(&buf, Int32(9))
-        
-        
-        case .InvalidCursor:
             writeInt(&buf, Int32(10))
         
         
-        case .DiskFull:
+        case .InvalidCursor:
             writeInt(&buf, Int32(11))
         
         
-        case .Cancelled:
+        case .DiskFull:
             writeInt(&buf, Int32(12))
         
         
-        case .Busy:
+        case .Cancelled:
             writeInt(&buf, Int32(13))
         
         
-        case .NotEnrolled:
+        case .Busy:
             writeInt(&buf, Int32(14))
         
         
-        case .Unauthorized:
+        case .NotEnrolled:
             writeInt(&buf, Int32(15))
         
         
-        case .Revoked:
+        case .Unauthorized:
             writeInt(&buf, Int32(16))
         
         
-        case let .Network(reason):
+        case .Revoked:
             writeInt(&buf, Int32(17))
+        
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,problem):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(problem, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8298,6 +8317,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuffer {
     typealias SwiftType = CancellationToken?
 
@@ -9411,7 +9454,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_constructor_cancellationtoken_new() != 57690) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_constructor_fieldconsultstore_open() != 53106) {
+    if (uniffi_fieldconsult_ffi_checksum_constructor_fieldconsultstore_open() != 9935) {
         return InitializationResult.apiChecksumMismatch
     }
 

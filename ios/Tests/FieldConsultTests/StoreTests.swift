@@ -8,6 +8,18 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(coreVersion(), "0.1.0")
     }
 
+    func testALostKeyIsKeyUnavailableAndNeverANewEmptyStore() throws {
+        let f = try Fixture()
+        _ = try f.visit()
+        f.store.close()
+        let before = try Data(contentsOf: f.file)
+        XCTAssertThrowsError(try ConsultationStore.open(at: f.file, key: nil)) { error in
+            guard case FieldConsultError.KeyUnavailable(let storeExists) = error else { return XCTFail("got \(error)") }
+            XCTAssertTrue(storeExists)
+        }
+        XCTAssertEqual(try Data(contentsOf: f.file), before)
+    }
+
     func testPanicWipeLeavesNoFileBehind() throws {
         let f = try Fixture()
         _ = try f.visit()

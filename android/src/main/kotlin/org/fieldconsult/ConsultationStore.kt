@@ -40,11 +40,12 @@ class ConsultationStore private constructor(
         /**
          * Opens (or creates) the store in [file] with the 32-byte [key] from the Android
          * Keystore. A wrong key throws [FieldConsultException.WrongKey] and leaves the file
-         * untouched.
+         * untouched; a null key (the Keystore lost it) throws
+         * [FieldConsultException.KeyUnavailable] and creates nothing.
          */
         @JvmStatic
         @JvmOverloads
-        fun open(file: File, key: ByteArray, preciseLocations: Boolean = false): ConsultationStore =
+        fun open(file: File, key: ByteArray?, preciseLocations: Boolean = false): ConsultationStore =
             ConsultationStore(FieldConsultStore.open(file.path, key, preciseLocations))
     }
 

@@ -71,6 +71,16 @@ class StoreTest {
     }
 
     @Test
+    fun aLostKeyIsKeyUnavailableAndNeverANewEmptyStore(): Unit = Fixture().use { f ->
+        f.store.raw.saveVisit(f.member, f.visit())
+        f.store.close()
+        val before = f.file.readBytes()
+        val e = assertFailsWith<FieldConsultException.KeyUnavailable> { ConsultationStore.open(f.file, null) }
+        assertTrue(e.storeExists)
+        assertContentEquals(before, f.file.readBytes())
+    }
+
+    @Test
     fun panicWipeLeavesNoFileBehind(): Unit = Fixture().use { f ->
         f.store.raw.saveVisit(f.member, f.visit())
         f.store.panicWipe()

@@ -1248,7 +1248,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 57690) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_constructor_fieldconsultstore_open() and 0xFFFF) != 53106) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_constructor_fieldconsultstore_open() and 0xFFFF) != 9935) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -3116,17 +3116,18 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
     /**
      * Opens (or creates) the store at `path` with the 32-byte `key` from the platform
-     * keystore. A wrong key fails with `WrongKey` and leaves the file untouched.
+     * keystore. A wrong key fails with `WrongKey` and leaves the file untouched; no key (the
+     * keystore lost it) fails with `KeyUnavailable` and creates nothing.
      * `precise_locations` keeps community points as given instead of rounding to ~1 km.
      */
-    @Throws(FieldConsultException::class) fun `open`(`path`: kotlin.String, `key`: kotlin.ByteArray, `preciseLocations`: kotlin.Boolean = false): FieldConsultStore {
+    @Throws(FieldConsultException::class) fun `open`(`path`: kotlin.String, `key`: kotlin.ByteArray?, `preciseLocations`: kotlin.Boolean = false): FieldConsultStore {
             return FfiConverterTypeFieldConsultStore.lift(
     uniffiRustCallWithError(FieldConsultException) { _status ->
     UniffiLib.uniffi_fieldconsult_ffi_fn_constructor_fieldconsultstore_open(
     
         
         FfiConverterString.lower(`path`),
-        FfiConverterByteArray.lower(`key`),
+        FfiConverterOptionalByteArray.lower(`key`),
         FfiConverterBoolean.lower(`preciseLocations`),_status)
 }
     )
@@ -6874,6 +6875,22 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * No key was given (the platform keystore lost it); nothing was opened or created. With
+     * `store_exists`, the store at the path can no longer be read: reset the device and
+     * enrol it again.
+     */
+    class KeyUnavailable(
+        
+        /**
+         * Whether a database is at the path.
+         */
+        val `storeExists`: kotlin.Boolean
+        ) : FieldConsultException() {
+        override val message
+            get() = "storeExists=${ `storeExists` }"
+    }
+    
+    /**
      * The key given is not 32 bytes.
      */
     class InvalidKey(
@@ -7124,44 +7141,47 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterSequenceTypeFieldProblem.read(buf),
                 )
             2 -> FieldConsultException.WrongKey()
-            3 -> FieldConsultException.InvalidKey(
+            3 -> FieldConsultException.KeyUnavailable(
+                FfiConverterBoolean.read(buf),
+                )
+            4 -> FieldConsultException.InvalidKey(
                 FfiConverterUInt.read(buf),
                 )
-            4 -> FieldConsultException.EncryptionUnavailable()
-            5 -> FieldConsultException.NewerSchema(
+            5 -> FieldConsultException.EncryptionUnavailable()
+            6 -> FieldConsultException.NewerSchema(
                 FfiConverterUInt.read(buf),
                 FfiConverterUInt.read(buf),
                 )
-            6 -> FieldConsultException.NotFound(
+            7 -> FieldConsultException.NotFound(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            7 -> FieldConsultException.InvalidTransition(
+            8 -> FieldConsultException.InvalidTransition(
                 FfiConverterTypeStatus.read(buf),
                 FfiConverterTypeAction.read(buf),
                 )
-            8 -> FieldConsultException.NotPermitted(
+            9 -> FieldConsultException.NotPermitted(
                 FfiConverterTypeAction.read(buf),
                 )
-            9 -> FieldConsultException.Closed()
-            10 -> FieldConsultException.InvalidCursor()
-            11 -> FieldConsultException.DiskFull()
-            12 -> FieldConsultException.Cancelled()
-            13 -> FieldConsultException.Busy()
-            14 -> FieldConsultException.NotEnrolled()
-            15 -> FieldConsultException.Unauthorized()
-            16 -> FieldConsultException.Revoked()
-            17 -> FieldConsultException.Network(
+            10 -> FieldConsultException.Closed()
+            11 -> FieldConsultException.InvalidCursor()
+            12 -> FieldConsultException.DiskFull()
+            13 -> FieldConsultException.Cancelled()
+            14 -> FieldConsultException.Busy()
+            15 -> FieldConsultException.NotEnrolled()
+            16 -> FieldConsultException.Unauthorized()
+            17 -> FieldConsultException.Revoked()
+            18 -> FieldConsultException.Network(
                 FfiConverterString.read(buf),
                 )
-            18 -> FieldConsultException.Server(
+            19 -> FieldConsultException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            19 -> FieldConsultException.Storage(
+            20 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
-            20 -> FieldConsultException.Internal(
+            21 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7178,6 +7198,11 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             is FieldConsultException.WrongKey -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is FieldConsultException.KeyUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`storeExists`)
             )
             is FieldConsultException.InvalidKey -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7278,88 +7303,93 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 buf.putInt(2)
                 Unit
             }
-            is FieldConsultException.InvalidKey -> {
+            is FieldConsultException.KeyUnavailable -> {
                 buf.putInt(3)
+                FfiConverterBoolean.write(value.`storeExists`, buf)
+                Unit
+            }
+            is FieldConsultException.InvalidKey -> {
+                buf.putInt(4)
                 FfiConverterUInt.write(value.`length`, buf)
                 Unit
             }
             is FieldConsultException.EncryptionUnavailable -> {
-                buf.putInt(4)
+                buf.putInt(5)
                 Unit
             }
             is FieldConsultException.NewerSchema -> {
-                buf.putInt(5)
+                buf.putInt(6)
                 FfiConverterUInt.write(value.`found`, buf)
                 FfiConverterUInt.write(value.`supported`, buf)
                 Unit
             }
             is FieldConsultException.NotFound -> {
-                buf.putInt(6)
+                buf.putInt(7)
                 FfiConverterString.write(value.`entity`, buf)
                 FfiConverterString.write(value.`id`, buf)
                 Unit
             }
             is FieldConsultException.InvalidTransition -> {
-                buf.putInt(7)
+                buf.putInt(8)
                 FfiConverterTypeStatus.write(value.`from`, buf)
                 FfiConverterTypeAction.write(value.`action`, buf)
                 Unit
             }
             is FieldConsultException.NotPermitted -> {
-                buf.putInt(8)
+                buf.putInt(9)
                 FfiConverterTypeAction.write(value.`action`, buf)
                 Unit
             }
             is FieldConsultException.Closed -> {
-                buf.putInt(9)
-                Unit
-            }
-            is FieldConsultException.InvalidCursor -> {
                 buf.putInt(10)
                 Unit
             }
-            is FieldConsultException.DiskFull -> {
+            is FieldConsultException.InvalidCursor -> {
                 buf.putInt(11)
                 Unit
             }
-            is FieldConsultException.Cancelled -> {
+            is FieldConsultException.DiskFull -> {
                 buf.putInt(12)
                 Unit
             }
-            is FieldConsultException.Busy -> {
+            is FieldConsultException.Cancelled -> {
                 buf.putInt(13)
                 Unit
             }
-            is FieldConsultException.NotEnrolled -> {
+            is FieldConsultException.Busy -> {
                 buf.putInt(14)
                 Unit
             }
-            is FieldConsultException.Unauthorized -> {
+            is FieldConsultException.NotEnrolled -> {
                 buf.putInt(15)
                 Unit
             }
-            is FieldConsultException.Revoked -> {
+            is FieldConsultException.Unauthorized -> {
                 buf.putInt(16)
                 Unit
             }
-            is FieldConsultException.Network -> {
+            is FieldConsultException.Revoked -> {
                 buf.putInt(17)
+                Unit
+            }
+            is FieldConsultException.Network -> {
+                buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Server -> {
-                buf.putInt(18)
+                buf.putInt(19)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.Storage -> {
-                buf.putInt(19)
+                buf.putInt(20)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(20)
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -8351,6 +8381,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
         }
     }
 }
