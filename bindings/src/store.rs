@@ -4,7 +4,7 @@
 //! the wrapper's lock at once, so `close` and `wipe` never wait for a long report, and a
 //! listener is never called with a lock held.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use fieldconsult_core::{BadgeCounts, DatabaseKey, OutboxEntry, Store, StoreOptions, SyncReport};
@@ -38,6 +38,18 @@ impl FieldConsultStore {
 
     fn take(&self) -> Option<Arc<Store>> {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Takes the store out of service and removes its files with `remove`: after closing the
+    /// connection when no call is in flight; otherwise at once, the connection closing when
+    /// that call returns.
+    fn close_and_remove(&self, remove: fn(&Path) -> fieldconsult_core::Result<()>) -> Result<()> {
+        guard(|| {
+            if let Some(Ok(store)) = self.take().map(Arc::try_unwrap) {
+                drop(store);
+            }
+            Ok(remove(&self.path)?)
+        })
     }
 }
 
@@ -114,28 +126,12 @@ impl FieldConsultStore {
     /// with zeros, flushes them and deletes them. Destroy the key in the platform keystore
     /// too: flash storage may keep old blocks.
     pub fn panic_wipe(&self) -> Result<()> {
-        guard(|| {
-            match self.take().map(Arc::try_unwrap) {
-                Some(Ok(store)) => store.panic_wipe()?,
-                // A call still in flight holds the store: destroy the files now; the
-                // connection closes when that call returns.
-                Some(Err(_)) | None => Store::destroy_files(&self.path)?,
-            }
-            Ok(())
-        })
+        self.close_and_remove(Store::destroy_files)
     }
 
     /// Closes the store and deletes its database with the `-wal` and `-shm` files.
     pub fn wipe(&self) -> Result<()> {
-        guard(|| {
-            match self.take().map(Arc::try_unwrap) {
-                Some(Ok(store)) => store.wipe()?,
-                // A call still in flight holds the store: unlink the files now; the connection
-                // closes when that call returns.
-                Some(Err(_)) | None => Store::delete_files(&self.path)?,
-            }
-            Ok(())
-        })
+        self.close_and_remove(Store::delete_files)
     }
 
     /// Inserts or replaces teams from the server (all or none).

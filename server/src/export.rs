@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use fieldconsult_model::wire::Record;
 use fieldconsult_model::{AgeBand, Community, Session, Sex, Status, Team, Urgency, Visit};
 use serde::Serialize;
 
@@ -50,48 +49,28 @@ pub struct ExportedSession {
 /// Every accepted session, oldest first, with its team, community and visit; sensitive
 /// note and visit notes emptied.
 pub fn accepted_sessions(storage: &dyn Storage) -> Result<Vec<ExportedSession>, ExportError> {
-    let mut teams = HashMap::new();
-    for r in storage.records_of_kind("team")? {
-        if let Record::Team(t) = r.record {
-            teams.insert(t.id, t);
-        }
-    }
-    let mut communities = HashMap::new();
-    for r in storage.records_of_kind("community")? {
-        if let Record::Community(c) = r.record {
-            communities.insert(c.id, c);
-        }
-    }
-    let mut visits = HashMap::new();
-    for r in storage.records_of_kind("visit")? {
-        if let Record::Visit(v) = r.record {
-            visits.insert(v.id, v);
-        }
-    }
-    let mut out = Vec::new();
-    for r in storage.records_of_kind("session")? {
-        let Record::Session(mut session) = r.record else {
-            continue;
-        };
-        if session.status != Status::Accepted {
-            continue;
-        }
-        session.sensitive_note.clear();
-        let visit = visits.get(&session.visit_id).cloned().map(|mut v| {
-            v.notes.clear();
-            v
-        });
-        let team = visit.as_ref().and_then(|v| teams.get(&v.team_id).cloned());
-        let community = visit
-            .as_ref()
-            .and_then(|v| communities.get(&v.community_id).cloned());
-        out.push(ExportedSession {
-            session: *session,
-            team,
-            community,
-            visit,
-        });
-    }
+    let stored = crate::reports::stored(storage)?;
+    let teams: HashMap<_, _> = stored.teams.into_iter().map(|t| (t.id, t)).collect();
+    let communities: HashMap<_, _> = stored.communities.into_iter().map(|c| (c.id, c)).collect();
+    let visits: HashMap<_, _> = stored.visits.into_iter().map(|v| (v.id, v)).collect();
+    let mut out: Vec<ExportedSession> = stored
+        .sessions
+        .into_iter()
+        .filter(|s| s.status == Status::Accepted)
+        .map(|session| {
+            let visit = visits.get(&session.visit_id).cloned();
+            let team = visit.as_ref().and_then(|v| teams.get(&v.team_id).cloned());
+            let community = visit
+                .as_ref()
+                .and_then(|v| communities.get(&v.community_id).cloned());
+            ExportedSession {
+                session,
+                team,
+                community,
+                visit,
+            }
+        })
+        .collect();
     out.sort_by_key(|s| s.session.started_at);
     Ok(out)
 }

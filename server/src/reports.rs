@@ -39,27 +39,15 @@ pub fn accepted_sessions(
     storage: &dyn Storage,
     filter: &ReportFilter,
 ) -> Result<Vec<(Visit, Session)>, StorageError> {
-    let mut sector_of_team: HashMap<TeamId, String> = HashMap::new();
-    if filter.sector.is_some() {
-        for r in storage.records_of_kind("team")? {
-            if let Record::Team(t) = r.record {
-                sector_of_team.insert(t.id, t.sector);
-            }
-        }
-    }
-    let mut visits: HashMap<VisitId, Visit> = HashMap::new();
-    for r in storage.records_of_kind("visit")? {
-        if let Record::Visit(mut v) = r.record {
-            v.notes.clear();
-            visits.insert(v.id, v);
-        }
-    }
+    let stored = stored(storage)?;
+    let sector_of_team: HashMap<TeamId, &str> = stored
+        .teams
+        .iter()
+        .map(|t| (t.id, t.sector.as_str()))
+        .collect();
+    let visits: HashMap<VisitId, &Visit> = stored.visits.iter().map(|v| (v.id, v)).collect();
     let mut out = Vec::new();
-    for r in storage.records_of_kind("session")? {
-        let Record::Session(session) = r.record else {
-            continue;
-        };
-        let mut session = *session;
+    for session in stored.sessions {
         if session.status != Status::Accepted {
             continue;
         }
@@ -74,16 +62,41 @@ pub fn accepted_sessions(
             && filter
                 .sector
                 .as_deref()
-                .is_none_or(|s| sector_of_team.get(&visit.team_id).map(String::as_str) == Some(s));
+                .is_none_or(|s| sector_of_team.get(&visit.team_id).copied() == Some(s));
         if keep {
-            session.sensitive_note.clear();
-            out.push((visit.clone(), session));
+            out.push(((*visit).clone(), session));
         }
     }
     out.sort_by(|a, b| {
         (a.1.started_at, a.1.id.to_string()).cmp(&(b.1.started_at, b.1.id.to_string()))
     });
     Ok(out)
+}
+
+/// Everything stored that a report or an export reads: every team, community, visit and
+/// session, with the visit notes and sensitive notes emptied as they are loaded, so that no
+/// report or export can leak them whatever it does next.
+pub fn stored(storage: &dyn Storage) -> Result<ReportInputs, StorageError> {
+    let mut inputs = ReportInputs::default();
+    for kind in ["team", "community", "visit", "session"] {
+        for r in storage.records_of_kind(kind)? {
+            match r.record {
+                Record::Team(t) => inputs.teams.push(t),
+                Record::Community(c) => inputs.communities.push(c),
+                Record::Visit(mut v) => {
+                    v.notes.clear();
+                    inputs.visits.push(v);
+                }
+                Record::Session(s) => {
+                    let mut s = *s;
+                    s.sensitive_note.clear();
+                    inputs.sessions.push(s);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(inputs)
 }
 
 /// Women's and men's views side by side over the accepted sessions matching `filter`.
@@ -110,8 +123,8 @@ pub fn participation_table(
 }
 
 /// Loads what the monthly report of `scope` for `month` needs. The report filters scope and
-/// month itself; this only leaves out what can never count, so that a team's report does not
-/// hold the whole mission in memory: visits of teams out of scope, drafts, and sessions that
+/// month itself; this leaves out what can never count, so that the report and its renderers
+/// carry only the scope's sessions: visits of teams out of scope, drafts, and sessions that
 /// started after the month (earlier months stay: they say whether a community was ever
 /// consulted with women).
 pub fn report_inputs(
@@ -119,48 +132,17 @@ pub fn report_inputs(
     scope: &ReportScope,
     month: Month,
 ) -> Result<ReportInputs, StorageError> {
-    let mut teams = Vec::new();
-    for r in storage.records_of_kind("team")? {
-        if let Record::Team(t) = r.record {
-            teams.push(t);
-        }
-    }
-    let mut communities = Vec::new();
-    for r in storage.records_of_kind("community")? {
-        if let Record::Community(c) = r.record {
-            communities.push(c);
-        }
-    }
-    let team_of: HashMap<TeamId, &Team> = teams.iter().map(|t| (t.id, t)).collect();
-    let mut visits = Vec::new();
-    for r in storage.records_of_kind("visit")? {
-        if let Record::Visit(mut v) = r.record {
-            // Emptied before anything else looks at it: no report needs visit notes.
-            v.notes.clear();
-            if scope.includes(v.team_id, team_of.get(&v.team_id).copied()) {
-                visits.push(v);
-            }
-        }
-    }
-    let visit_ids: HashSet<VisitId> = visits.iter().map(|v| v.id).collect();
-    let mut sessions = Vec::new();
-    for r in storage.records_of_kind("session")? {
-        let Record::Session(session) = r.record else {
-            continue;
-        };
-        let mut session = *session;
-        session.sensitive_note.clear();
-        let later = Month::of(session.started_at.date_naive()) > month;
-        if session.status != Status::Draft && !later && visit_ids.contains(&session.visit_id) {
-            sessions.push(session);
-        }
-    }
-    Ok(ReportInputs {
-        teams,
-        communities,
-        visits,
-        sessions,
-    })
+    let mut inputs = stored(storage)?;
+    let team_of: HashMap<TeamId, &Team> = inputs.teams.iter().map(|t| (t.id, t)).collect();
+    inputs
+        .visits
+        .retain(|v| scope.includes(v.team_id, team_of.get(&v.team_id).copied()));
+    let visit_ids: HashSet<VisitId> = inputs.visits.iter().map(|v| v.id).collect();
+    inputs.sessions.retain(|s| {
+        let later = Month::of(s.started_at.date_naive()) > month;
+        s.status != Status::Draft && !later && visit_ids.contains(&s.visit_id)
+    });
+    Ok(inputs)
 }
 
 /// The monthly gender report of `scope` for `month`, from what the server stores: the same
