@@ -126,16 +126,16 @@ fn decrypted_pages(db: &Path, key: &[u8; 32]) -> Vec<(String, Vec<u8>)> {
         pages.push((format!("db page {number}"), plain));
     }
     let wal = wal_path(db);
-    if let Ok(bytes) = std::fs::read(&wal) {
-        if bytes.len() > WAL_HEADER {
-            for (i, frame) in bytes[WAL_HEADER..].chunks(FRAME_HEADER + PAGE).enumerate() {
-                if frame.len() < FRAME_HEADER + PAGE {
-                    continue;
-                }
-                let number = u32::from_be_bytes(frame[0..4].try_into().unwrap());
-                let plain = decrypt_page(key, number, &frame[FRAME_HEADER..]);
-                pages.push((format!("wal frame {i} (page {number})"), plain));
+    if let Ok(bytes) = std::fs::read(&wal)
+        && bytes.len() > WAL_HEADER
+    {
+        for (i, frame) in bytes[WAL_HEADER..].chunks(FRAME_HEADER + PAGE).enumerate() {
+            if frame.len() < FRAME_HEADER + PAGE {
+                continue;
             }
+            let number = u32::from_be_bytes(frame[0..4].try_into().unwrap());
+            let plain = decrypt_page(key, number, &frame[FRAME_HEADER..]);
+            pages.push((format!("wal frame {i} (page {number})"), plain));
         }
     }
     pages
