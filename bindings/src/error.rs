@@ -3,7 +3,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use fieldconsult_core::Error as CoreError;
+use fieldconsult_core::{Error as CoreError, TransportError};
 use fieldconsult_model::{TransitionError, ValidationErrors};
 
 /// One invalid field.
@@ -100,6 +100,26 @@ pub enum FieldConsultError {
     /// The mission revoked the device: its data was wiped and the store is unusable.
     #[error("the device was revoked; its data was wiped")]
     Revoked,
+    /// The server's certificate was refused (`expired`, `not_yet_valid`, `wrong_host`,
+    /// `unknown_issuer`, ...) during the TLS handshake; nothing was sent. Not a passing
+    /// network fault: the connection may be intercepted. Do not retry in a loop.
+    #[error("the server's certificate was rejected ({problem})")]
+    CertificateRejected {
+        /// Which check failed.
+        problem: String,
+    },
+    /// The server's certificate is valid but holds none of the pinned keys; nothing was
+    /// sent. The connection may be intercepted, or the server's keys changed without the
+    /// app's pins being updated.
+    #[error("the server's certificate matches none of the pinned keys")]
+    PinMismatch,
+    /// The app's TLS options are invalid (a malformed pin, a single pin without backup, a
+    /// trust root that is not a certificate): fix the app's configuration.
+    #[error("invalid TLS options: {reason}")]
+    InvalidTlsOptions {
+        /// What is wrong (which pin or root, by its place in the list).
+        reason: String,
+    },
     /// The network failed; nothing was lost: sync again later.
     #[error("network error: {reason}")]
     Network {
@@ -187,6 +207,19 @@ impl From<CoreError> for FieldConsultError {
             CoreError::NotEnrolled => FieldConsultError::NotEnrolled,
             CoreError::Unauthorized => FieldConsultError::Unauthorized,
             CoreError::Revoked => FieldConsultError::Revoked,
+            CoreError::Transport(TransportError::CertificateRejected { problem }) => {
+                FieldConsultError::CertificateRejected {
+                    problem: problem.as_str().to_owned(),
+                }
+            }
+            CoreError::Transport(TransportError::PinMismatch) => FieldConsultError::PinMismatch,
+            CoreError::Transport(
+                e @ (TransportError::InvalidPin { .. }
+                | TransportError::TooFewPins { .. }
+                | TransportError::InvalidTrustRoot { .. }),
+            ) => FieldConsultError::InvalidTlsOptions {
+                reason: e.to_string(),
+            },
             CoreError::Transport(t) => FieldConsultError::Network {
                 reason: t.to_string(),
             },

@@ -37,7 +37,9 @@ pub use session::{
     Addendum, Concern, Identity, Review, Role, Session, Visit, new_id, new_session_draft,
 };
 pub use store::FieldConsultStore;
-pub use sync::{Enrolment, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
+pub use sync::{
+    Enrolment, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TlsOptions, TransportFailure,
+};
 
 uniffi::setup_scaffolding!();
 

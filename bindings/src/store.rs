@@ -19,7 +19,7 @@ use crate::progress::{Adapter, CancellationToken, ProgressListener};
 use crate::reference::{ChecklistTemplate, Community, ReferralService, Team};
 use crate::reports::{PairedComparison, ParticipationTable, ReportFile, ReportFormat, ReportScope};
 use crate::session::{Addendum, Identity, Review, Session, Visit};
-use crate::sync::{self, Enrolment, HttpTransport};
+use crate::sync::{self, Enrolment, HttpTransport, TlsOptions};
 
 type Result<T> = std::result::Result<T, FieldConsultError>;
 
@@ -448,15 +448,18 @@ impl FieldConsultStore {
     }
 
     /// Enrols this device with the mission server at `server_url` (`https://`) using a
-    /// one-time `code` from a mission admin. A refused code is `Unauthorized`.
+    /// one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
+    /// pins and mission roots (pass the same to every `sync`).
+    #[uniffi::method(default(tls = None))]
     pub fn enrol(
         &self,
         server_url: String,
         code: String,
         device_label: String,
+        tls: Option<TlsOptions>,
     ) -> Result<Enrolment> {
         guard(|| {
-            let transport = sync::https(&server_url)?;
+            let transport = sync::https(&server_url, tls)?;
             Ok(self
                 .store()?
                 .enrol(&transport, &code, &device_label)?
@@ -488,12 +491,14 @@ impl FieldConsultStore {
     /// Syncs with the server the device enrolled with, over the core's HTTPS transport:
     /// pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
     /// after the mission revoked the device (its data is then wiped). Progress goes to
-    /// `listener`; `cancel` stops between batches.
-    #[uniffi::method(default(listener = None, cancel = None))]
+    /// `listener`; `cancel` stops between batches. `tls`: pins and mission roots, as given
+    /// to `enrol` (they are not stored).
+    #[uniffi::method(default(listener = None, cancel = None, tls = None))]
     pub fn sync(
         &self,
         listener: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancellationToken>>,
+        tls: Option<TlsOptions>,
     ) -> Result<SyncReport> {
         guard(|| {
             let store = self.store()?;
@@ -501,7 +506,7 @@ impl FieldConsultStore {
                 .enrolment()?
                 .and_then(|e| e.server_url)
                 .ok_or(FieldConsultError::NotEnrolled)?;
-            let transport = sync::https(&url)?;
+            let transport = sync::https(&url, tls)?;
             let progress = Adapter {
                 listener,
                 token: cancel,

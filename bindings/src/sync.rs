@@ -150,7 +150,30 @@ impl From<core::Enrolment> for Enrolment {
     }
 }
 
-/// The core's HTTPS transport to `server_url` (`https://`, or `http://` to loopback only).
-pub(crate) fn https(server_url: &str) -> Result<core::HttpsTransport, FieldConsultError> {
-    core::HttpsTransport::new(server_url).map_err(|e| core::Error::Transport(e).into())
+/// What the core's HTTPS transport trusts beyond the public Web PKI. Pins are checked in
+/// addition to normal certificate validation, never instead of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct TlsOptions {
+    /// SPKI pins, `sha256/<base64>` (the OkHttp format): the server's verified chain (leaf,
+    /// intermediates or root) must hold one of these keys. Empty: no pinning; otherwise at
+    /// least two (the key in use and a backup).
+    #[uniffi(default = [])]
+    pub pins: Vec<String>,
+    /// Extra trusted root certificates of the mission's own CA, each DER or PEM.
+    #[uniffi(default = [])]
+    pub trust_roots: Vec<Vec<u8>>,
+}
+
+/// The core's HTTPS transport to `server_url` (`https://`, or `http://` to loopback only),
+/// with the app's trust settings.
+pub(crate) fn https(
+    server_url: &str,
+    tls: Option<TlsOptions>,
+) -> Result<core::HttpsTransport, FieldConsultError> {
+    let tls = tls.unwrap_or_default();
+    let options = core::TlsOptions::new()
+        .with_pins(&tls.pins)
+        .and_then(|o| o.with_trust_roots(&tls.trust_roots))
+        .and_then(|o| core::HttpsTransport::builder(server_url).tls(o).build());
+    options.map_err(|e| core::Error::Transport(e).into())
 }

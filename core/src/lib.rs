@@ -19,6 +19,7 @@ pub use store::outbox::{Entity, OutboxEntry};
 pub use store::sessions::{BadgeCounts, Page, SessionFilter, SessionRecord, SessionSummary};
 pub use store::{Store, StoreOptions, StoreSettings};
 pub use sync::{
-    Enrolment, HttpRequest, HttpResponse, HttpsTransport, Method, SyncReport, SyncState, Transport,
+    CertificateProblem, Enrolment, HttpRequest, HttpResponse, HttpsTransport,
+    HttpsTransportBuilder, Method, SpkiPin, SyncReport, SyncState, TlsOptions, Transport,
     TransportError,
 };

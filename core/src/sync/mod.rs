@@ -19,8 +19,10 @@ use std::sync::atomic::Ordering;
 use serde::de::DeserializeOwned;
 
 pub use crate::store::sync::SyncState;
-pub use https::HttpsTransport;
-pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+pub use https::{HttpsTransport, HttpsTransportBuilder, SpkiPin, TlsOptions};
+pub use transport::{
+    CertificateProblem, HttpRequest, HttpResponse, Method, Transport, TransportError,
+};
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;

@@ -80,12 +80,84 @@ pub enum TransportError {
     /// No answer in time.
     #[error("the server did not answer in time")]
     Timeout,
+    /// The server's certificate failed validation during the TLS handshake; the request was
+    /// not sent. Not a passing network fault: someone may be intercepting the connection.
+    #[error("the server's certificate was rejected ({problem})")]
+    CertificateRejected {
+        /// Which check failed.
+        problem: CertificateProblem,
+    },
+    /// The server's certificate chain is valid but holds none of the pinned keys; the
+    /// request was not sent.
+    #[error("the server's certificate matches none of the pinned keys")]
+    PinMismatch,
+    /// A pin is not `sha256/` followed by the base64 of 32 bytes.
+    #[error("pin {index} is not `sha256/` followed by the base64 of 32 bytes")]
+    InvalidPin {
+        /// The pin's place in the list given (from 0).
+        index: usize,
+    },
+    /// Pinning needs a backup: at least two distinct pins.
+    #[error("pinning needs at least two distinct pins (in use and backup); {given} given")]
+    TooFewPins {
+        /// Distinct pins given.
+        given: usize,
+    },
+    /// An extra trust root is not a DER or PEM X.509 certificate.
+    #[error("trust root {index} is not a DER or PEM certificate")]
+    InvalidTrustRoot {
+        /// The root's place in the list given (from 0).
+        index: usize,
+    },
     /// The connection could not be made or broke (no network, host unknown, TLS failure...).
     #[error("network error ({reason})")]
     Network {
         /// A short, stable description (`connection_failed`, `tls`, `io`, ...).
         reason: String,
     },
+}
+
+/// Why the server's certificate was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// Past its `notAfter` date.
+    Expired,
+    /// Before its `notBefore` date (or the device clock is wrong).
+    NotYetValid,
+    /// Not issued for the server's host name or address.
+    WrongHost,
+    /// Not issued by a trusted authority (self-signed, or an unknown CA).
+    UnknownIssuer,
+    /// Revoked by its issuer.
+    Revoked,
+    /// A signature in the chain does not verify or uses an unsupported algorithm.
+    BadSignature,
+    /// Not issued for TLS servers.
+    WrongPurpose,
+    /// Malformed, or refused for another reason.
+    Invalid,
+}
+
+impl CertificateProblem {
+    /// A short, stable name (`expired`, `wrong_host`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateProblem::Expired => "expired",
+            CertificateProblem::NotYetValid => "not_yet_valid",
+            CertificateProblem::WrongHost => "wrong_host",
+            CertificateProblem::UnknownIssuer => "unknown_issuer",
+            CertificateProblem::Revoked => "revoked",
+            CertificateProblem::BadSignature => "bad_signature",
+            CertificateProblem::WrongPurpose => "wrong_purpose",
+            CertificateProblem::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Sends one request and returns the server's answer. Implementations block until the

@@ -866,9 +866,10 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
+     * pins and mission roots (pass the same to every `sync`).
      */
-    func enrol(serverUrl: String, code: String, deviceLabel: String) throws  -> Enrolment
+    func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions?) throws  -> Enrolment
     
     /**
      * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
@@ -985,9 +986,10 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
      * Syncs with the server the device enrolled with, over the core's HTTPS transport:
      * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
      * after the mission revoked the device (its data is then wiped). Progress goes to
-     * `listener`; `cancel` stops between batches.
+     * `listener`; `cancel` stops between batches. `tls`: pins and mission roots, as given
+     * to `enrol` (they are not stored).
      */
-    func sync(listener: ProgressListener?, cancel: CancellationToken?) throws  -> SyncReport
+    func sync(listener: ProgressListener?, cancel: CancellationToken?, tls: TlsOptions?) throws  -> SyncReport
     
     /**
      * Syncs through the app's own transport.
@@ -1215,16 +1217,18 @@ open func deleteDraft(actor: Identity, sessionId: String)throws   {try rustCallW
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
+     * pins and mission roots (pass the same to every `sync`).
      */
-open func enrol(serverUrl: String, code: String, deviceLabel: String)throws  -> Enrolment  {
+open func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions? = nil)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(serverUrl),
         FfiConverterString.lower(code),
-        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+        FfiConverterString.lower(deviceLabel),
+        FfiConverterOptionTypeTlsOptions.lower(tls),uniffiCallStatus
     )
 })
 }
@@ -1517,15 +1521,17 @@ open func submitSession(actor: Identity, sessionId: String)throws  -> Session  {
      * Syncs with the server the device enrolled with, over the core's HTTPS transport:
      * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
      * after the mission revoked the device (its data is then wiped). Progress goes to
-     * `listener`; `cancel` stops between batches.
+     * `listener`; `cancel` stops between batches. `tls`: pins and mission roots, as given
+     * to `enrol` (they are not stored).
      */
-open func sync(listener: ProgressListener? = nil, cancel: CancellationToken? = nil)throws  -> SyncReport  {
+open func sync(listener: ProgressListener? = nil, cancel: CancellationToken? = nil, tls: TlsOptions? = nil)throws  -> SyncReport  {
     return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(
             self.uniffiCloneHandle(),
         FfiConverterOptionTypeProgressListener.lower(listener),
-        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
+        FfiConverterOptionTypeCancellationToken.lower(cancel),
+        FfiConverterOptionTypeTlsOptions.lower(tls),uniffiCallStatus
     )
 })
 }
@@ -5836,6 +5842,80 @@ public func FfiConverterTypeTeam_lower(_ value: Team) -> RustBuffer {
 
 
 /**
+ * What the core's HTTPS transport trusts beyond the public Web PKI. Pins are checked in
+ * addition to normal certificate validation, never instead of it.
+ */
+public struct TlsOptions: Equatable, Hashable {
+    /**
+     * SPKI pins, `sha256/<base64>` (the OkHttp format): the server's verified chain (leaf,
+     * intermediates or root) must hold one of these keys. Empty: no pinning; otherwise at
+     * least two (the key in use and a backup).
+     */
+    public var pins: [String]
+    /**
+     * Extra trusted root certificates of the mission's own CA, each DER or PEM.
+     */
+    public var trustRoots: [Data]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SPKI pins, `sha256/<base64>` (the OkHttp format): the server's verified chain (leaf,
+         * intermediates or root) must hold one of these keys. Empty: no pinning; otherwise at
+         * least two (the key in use and a backup).
+         */pins: [String] = [], 
+        /**
+         * Extra trusted root certificates of the mission's own CA, each DER or PEM.
+         */trustRoots: [Data] = []) {
+        self.pins = pins
+        self.trustRoots = trustRoots
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TlsOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTlsOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TlsOptions {
+        return
+            try TlsOptions(
+                pins: FfiConverterSequenceString.read(from: &buf), 
+                trustRoots: FfiConverterSequenceData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TlsOptions, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.pins, into: &buf)
+        FfiConverterSequenceData.write(value.trustRoots, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsOptions_lift(_ buf: RustBuffer) throws -> TlsOptions {
+    return try FfiConverterTypeTlsOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsOptions_lower(_ value: TlsOptions) -> RustBuffer {
+    return FfiConverterTypeTlsOptions.lower(value)
+}
+
+
+/**
  * One team's visit to one community.
  */
 public struct Visit: Equatable, Hashable {
@@ -6531,6 +6611,31 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
      */
     case Revoked
     /**
+     * The server's certificate was refused (`expired`, `not_yet_valid`, `wrong_host`,
+     * `unknown_issuer`, ...) during the TLS handshake; nothing was sent. Not a passing
+     * network fault: the connection may be intercepted. Do not retry in a loop.
+     */
+    case CertificateRejected(
+        /**
+         * Which check failed.
+         */problem: String
+    )
+    /**
+     * The server's certificate is valid but holds none of the pinned keys; nothing was
+     * sent. The connection may be intercepted, or the server's keys changed without the
+     * app's pins being updated.
+     */
+    case PinMismatch
+    /**
+     * The app's TLS options are invalid (a malformed pin, a single pin without backup, a
+     * trust root that is not a certificate): fix the app's configuration.
+     */
+    case InvalidTlsOptions(
+        /**
+         * What is wrong (which pin or root, by its place in the list).
+         */reason: String
+    )
+    /**
      * The network failed; nothing was lost: sync again later.
      */
     case Network(
@@ -6629,17 +6734,24 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 15: return .NotEnrolled
         case 16: return .Unauthorized
         case 17: return .Revoked
-        case 18: return .Network(
+        case 18: return .CertificateRejected(
+            problem: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .PinMismatch
+        case 20: return .InvalidTlsOptions(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Server(
+        case 21: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Storage(
+        case 23: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 24: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6732,24 +6844,38 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(17))
         
         
-        case let .Network(reason):
+        case let .CertificateRejected(problem):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(problem, into: &buf)
+            
+        
+        case .PinMismatch:
+            writeInt(&buf, Int32(19))
+        
+        
+        case let .InvalidTlsOptions(reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,problem):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(22))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(problem, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8509,6 +8635,30 @@ fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTlsOptions: FfiConverterRustBuffer {
+    typealias SwiftType = TlsOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTlsOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTlsOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGroup: FfiConverterRustBuffer {
     typealias SwiftType = Group?
 
@@ -8598,6 +8748,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
         }
         return seq
     }
@@ -9361,7 +9536,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() != 101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 41454) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 7870) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 35010) {
@@ -9424,7 +9599,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() != 4573) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() != 3519) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() != 4183) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync_with() != 45042) {

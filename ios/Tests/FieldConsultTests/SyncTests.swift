@@ -69,4 +69,16 @@ final class SyncTests: XCTestCase {
             guard case FieldConsultError.NotEnrolled = error else { return XCTFail("got \(error)") }
         }
     }
+
+    func testASinglePinWithoutBackupIsInvalidTlsOptionsBeforeConnecting() throws {
+        let f = try Fixture()
+        // Nothing listens on port 9: only the options can be at fault.
+        let tls = TlsOptions(pins: ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], trustRoots: [])
+        XCTAssertThrowsError(
+            try f.store.raw.enrol(serverUrl: "https://127.0.0.1:9", code: "CODE", deviceLabel: "tablet", tls: tls)
+        ) { error in
+            guard case FieldConsultError.InvalidTlsOptions = error else { return XCTFail("got \(error)") }
+        }
+        XCTAssertNil(try f.store.raw.enrolment())
+    }
 }

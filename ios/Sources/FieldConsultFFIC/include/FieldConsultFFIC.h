@@ -383,7 +383,7 @@ void uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
-RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_label, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_label, RustBuffer tls, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL_WITH
@@ -488,7 +488,7 @@ RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session(ui
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC
-RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(uint64_t ptr, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(uint64_t ptr, RustBuffer listener, RustBuffer cancel, RustBuffer tls, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_SYNC_WITH

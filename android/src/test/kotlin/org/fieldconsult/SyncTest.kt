@@ -11,6 +11,7 @@ import org.fieldconsult.ffi.HttpRequest
 import org.fieldconsult.ffi.HttpResponse
 import org.fieldconsult.ffi.HttpTransport
 import org.fieldconsult.ffi.Role
+import org.fieldconsult.ffi.TlsOptions
 import org.fieldconsult.ffi.TransportFailure
 
 /** A transport written in Kotlin, as an app would supply one (OkHttp with pinning). */
@@ -75,5 +76,16 @@ class SyncTest {
     @Test
     fun syncBeforeEnrolmentIsNotEnrolled(): Unit = Fixture().use { f ->
         assertFailsWith<FieldConsultException.NotEnrolled> { f.store.raw.sync(null, null) }
+    }
+
+    @Test
+    fun aSinglePinWithoutBackupIsInvalidTlsOptionsBeforeConnecting(): Unit = Fixture().use { f ->
+        // Nothing listens on port 9: only the options can be at fault.
+        val tls = TlsOptions(pins = listOf("sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+        val e = assertFailsWith<FieldConsultException.InvalidTlsOptions> {
+            f.store.raw.enrol("https://127.0.0.1:9", "CODE", "tablet", tls)
+        }
+        assertTrue(e.reason.contains("at least two"))
+        assertEquals(null, f.store.raw.enrolment())
     }
 }

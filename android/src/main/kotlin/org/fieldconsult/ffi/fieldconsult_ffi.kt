@@ -889,7 +889,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`tls`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(`ptr`: Long,`transport`: Long,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -931,7 +931,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`tls`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sync_with(`ptr`: Long,`transport`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1155,7 +1155,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() and 0xFFFF) != 101) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 41454) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 7870) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() and 0xFFFF) != 35010) {
@@ -1218,7 +1218,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() and 0xFFFF) != 4573) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() and 0xFFFF) != 3519) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() and 0xFFFF) != 4183) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync_with() and 0xFFFF) != 45042) {
@@ -2133,9 +2133,10 @@ public interface FieldConsultStoreInterface {
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
+     * pins and mission roots (pass the same to every `sync`).
      */
-    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment
+    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions? = null): Enrolment
     
     /**
      * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
@@ -2252,9 +2253,10 @@ public interface FieldConsultStoreInterface {
      * Syncs with the server the device enrolled with, over the core's HTTPS transport:
      * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
      * after the mission revoked the device (its data is then wiped). Progress goes to
-     * `listener`; `cancel` stops between batches.
+     * `listener`; `cancel` stops between batches. `tls`: pins and mission roots, as given
+     * to `enrol` (they are not stored).
      */
-    fun `sync`(`listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): SyncReport
+    fun `sync`(`listener`: ProgressListener? = null, `cancel`: CancellationToken? = null, `tls`: TlsOptions? = null): SyncReport
     
     /**
      * Syncs through the app's own transport.
@@ -2560,9 +2562,10 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
+     * pins and mission roots (pass the same to every `sync`).
      */
-    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment {
+    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions?): Enrolment {
             return FfiConverterTypeEnrolment.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2571,7 +2574,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterString.lower(`serverUrl`),
         FfiConverterString.lower(`code`),
-        FfiConverterString.lower(`deviceLabel`),_status)
+        FfiConverterString.lower(`deviceLabel`),
+        FfiConverterOptionalTypeTlsOptions.lower(`tls`),_status)
 }
     }
     )
@@ -2967,9 +2971,10 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
      * Syncs with the server the device enrolled with, over the core's HTTPS transport:
      * pushes the outbox (urgent first), then pulls. `Busy` if a sync is running; `Revoked`
      * after the mission revoked the device (its data is then wiped). Progress goes to
-     * `listener`; `cancel` stops between batches.
+     * `listener`; `cancel` stops between batches. `tls`: pins and mission roots, as given
+     * to `enrol` (they are not stored).
      */
-    @Throws(FieldConsultException::class)override fun `sync`(`listener`: ProgressListener?, `cancel`: CancellationToken?): SyncReport {
+    @Throws(FieldConsultException::class)override fun `sync`(`listener`: ProgressListener?, `cancel`: CancellationToken?, `tls`: TlsOptions?): SyncReport {
             return FfiConverterTypeSyncReport.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2977,7 +2982,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         it,
         
         FfiConverterOptionalTypeProgressListener.lower(`listener`),
-        FfiConverterOptionalTypeCancellationToken.lower(`cancel`),_status)
+        FfiConverterOptionalTypeCancellationToken.lower(`cancel`),
+        FfiConverterOptionalTypeTlsOptions.lower(`tls`),_status)
 }
     }
     )
@@ -6563,6 +6569,56 @@ public object FfiConverterTypeTeam: FfiConverterRustBuffer<Team> {
 
 
 /**
+ * What the core's HTTPS transport trusts beyond the public Web PKI. Pins are checked in
+ * addition to normal certificate validation, never instead of it.
+ */
+data class TlsOptions (
+    /**
+     * SPKI pins, `sha256/<base64>` (the OkHttp format): the server's verified chain (leaf,
+     * intermediates or root) must hold one of these keys. Empty: no pinning; otherwise at
+     * least two (the key in use and a backup).
+     */
+    var `pins`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * Extra trusted root certificates of the mission's own CA, each DER or PEM.
+     */
+    var `trustRoots`: List<kotlin.ByteArray> = listOf() 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTlsOptions: FfiConverterRustBuffer<TlsOptions> {
+    override fun read(buf: ByteBuffer): TlsOptions {
+        return TlsOptions(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TlsOptions) = (
+            FfiConverterSequenceString.allocationSize(value.`pins`) +
+            FfiConverterSequenceByteArray.allocationSize(value.`trustRoots`)
+    )
+
+    override fun write(value: TlsOptions, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`pins`, buf)
+            FfiConverterSequenceByteArray.write(value.`trustRoots`, buf)
+    }
+}
+
+
+
+/**
  * One team's visit to one community.
  */
 data class Visit (
@@ -7057,6 +7113,48 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * The server's certificate was refused (`expired`, `not_yet_valid`, `wrong_host`,
+     * `unknown_issuer`, ...) during the TLS handshake; nothing was sent. Not a passing
+     * network fault: the connection may be intercepted. Do not retry in a loop.
+     */
+    class CertificateRejected(
+        
+        /**
+         * Which check failed.
+         */
+        val `problem`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "problem=${ `problem` }"
+    }
+    
+    /**
+     * The server's certificate is valid but holds none of the pinned keys; nothing was
+     * sent. The connection may be intercepted, or the server's keys changed without the
+     * app's pins being updated.
+     */
+    class PinMismatch(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The app's TLS options are invalid (a malformed pin, a single pin without backup, a
+     * trust root that is not a certificate): fix the app's configuration.
+     */
+    class InvalidTlsOptions(
+        
+        /**
+         * What is wrong (which pin or root, by its place in the list).
+         */
+        val `reason`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The network failed; nothing was lost: sync again later.
      */
     class Network(
@@ -7171,17 +7269,24 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             15 -> FieldConsultException.NotEnrolled()
             16 -> FieldConsultException.Unauthorized()
             17 -> FieldConsultException.Revoked()
-            18 -> FieldConsultException.Network(
+            18 -> FieldConsultException.CertificateRejected(
                 FfiConverterString.read(buf),
                 )
-            19 -> FieldConsultException.Server(
+            19 -> FieldConsultException.PinMismatch()
+            20 -> FieldConsultException.InvalidTlsOptions(
+                FfiConverterString.read(buf),
+                )
+            21 -> FieldConsultException.Network(
+                FfiConverterString.read(buf),
+                )
+            22 -> FieldConsultException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            20 -> FieldConsultException.Storage(
+            23 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
-            21 -> FieldConsultException.Internal(
+            24 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7267,6 +7372,20 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             is FieldConsultException.Revoked -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is FieldConsultException.CertificateRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`problem`)
+            )
+            is FieldConsultException.PinMismatch -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.InvalidTlsOptions -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
             )
             is FieldConsultException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7372,24 +7491,38 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 buf.putInt(17)
                 Unit
             }
-            is FieldConsultException.Network -> {
+            is FieldConsultException.CertificateRejected -> {
                 buf.putInt(18)
+                FfiConverterString.write(value.`problem`, buf)
+                Unit
+            }
+            is FieldConsultException.PinMismatch -> {
+                buf.putInt(19)
+                Unit
+            }
+            is FieldConsultException.InvalidTlsOptions -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is FieldConsultException.Network -> {
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Server -> {
-                buf.putInt(19)
+                buf.putInt(22)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.Storage -> {
-                buf.putInt(20)
+                buf.putInt(23)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(21)
+                buf.putInt(24)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -8647,6 +8780,38 @@ public object FfiConverterOptionalTypeSession: FfiConverterRustBuffer<Session?> 
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeTlsOptions: FfiConverterRustBuffer<TlsOptions?> {
+    override fun read(buf: ByteBuffer): TlsOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTlsOptions.read(buf)
+    }
+
+    override fun allocationSize(value: TlsOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTlsOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TlsOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTlsOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGroup: FfiConverterRustBuffer<Group?> {
     override fun read(buf: ByteBuffer): Group? {
         if (buf.get().toInt() == 0) {
@@ -8761,6 +8926,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
         }
     }
 }
