@@ -24,11 +24,9 @@ pub mod visit;
 pub mod wire;
 
 pub use checklist::{ChecklistTemplate, ChecklistTopic, Language};
-pub use ids::{AddendumId, CommunityId, ReferralServiceId, ReviewId, SessionId, TeamId, VisitId};
 pub use crypto::seal::{RecipientKey, RecipientSecret, SealError, SealedNote};
-pub use reference::{
-    Community, Location, ReferralService, ReferralServiceKind, SealingKeys, Team,
-};
+pub use ids::{AddendumId, CommunityId, ReferralServiceId, ReviewId, SessionId, TeamId, VisitId};
+pub use reference::{Community, Location, ReferralService, ReferralServiceKind, SealingKeys, Team};
 pub use review::{Addendum, Decision, Review};
 pub use session::{
     AgeBand, AgeCounts, ChecklistAnswer, Concern, Consent, Facilitators, Group, Interpreter,

@@ -10,8 +10,8 @@ use fieldconsult_model::fixtures::{Fixture, october_2026};
 use fieldconsult_model::report::{MonthlyReport, ReportOptions, ReportScope};
 use fieldconsult_model::wire::{ConflictNotice, Record, SessionTombstone};
 use fieldconsult_model::{
-    Addendum, AddendumId, ChecklistTemplate, Decision, FocusTag, Location, ReferralService,
-    RecipientSecret, ReferralServiceKind, Review, ReviewId, SealingKeys, Session,
+    Addendum, AddendumId, ChecklistTemplate, Decision, FocusTag, Location, RecipientSecret,
+    ReferralService, ReferralServiceKind, Review, ReviewId, SealingKeys, Session,
 };
 use serde_json::Value;
 

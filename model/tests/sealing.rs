@@ -104,14 +104,7 @@ fn rfc9180_a21_first_encryption_seals_and_opens_exactly_as_the_rfc_says() {
     .unwrap();
     assert_eq!(to_hex(&enc), a_2_1::ENC, "enc = pkEm");
     assert_eq!(to_hex(&sealed), ct);
-    let opened = open_base(
-        &r,
-        &hex(a_2_1::ENC),
-        &hex(a_2_1::INFO),
-        &hex(aad),
-        &hex(ct),
-    )
-    .unwrap();
+    let opened = open_base(&r, &hex(a_2_1::ENC), &hex(a_2_1::INFO), &hex(aad), &hex(ct)).unwrap();
     assert_eq!(to_hex(&opened), a_2_1::PT);
 }
 
@@ -214,7 +207,9 @@ fn every_flipped_byte_of_enc_and_of_the_ciphertext_is_rejected() {
     for part in ["enc", "ct"] {
         let original = {
             let c = &sealed.copies[0];
-            BASE64.decode(if part == "enc" { &c.enc } else { &c.ct }).unwrap()
+            BASE64
+                .decode(if part == "enc" { &c.enc } else { &c.ct })
+                .unwrap()
         };
         for i in 0..original.len() {
             for bit in [0x01u8, 0x80] {
@@ -306,7 +301,10 @@ fn the_escrow_key_opens_its_own_copy_too() {
     let sealed = seal::seal(
         "for both",
         &ctx(SESSION),
-        &[focal_point.public_key().clone(), escrow.public_key().clone()],
+        &[
+            focal_point.public_key().clone(),
+            escrow.public_key().clone(),
+        ],
     )
     .unwrap();
     assert_eq!(sealed.copies.len(), 2);
@@ -354,7 +352,10 @@ fn sealing_needs_a_recipient_and_refuses_malformed_keys() {
     assert!(RecipientKey::from_hex(&"ab".repeat(31)).is_err());
     let k = RecipientSecret::generate().unwrap();
     let hex = k.public_key().to_hex();
-    assert_eq!(&RecipientKey::from_hex(&hex.to_uppercase()).unwrap(), k.public_key());
+    assert_eq!(
+        &RecipientKey::from_hex(&hex.to_uppercase()).unwrap(),
+        k.public_key()
+    );
     // On the wire a key is its hex string.
     let json = serde_json::to_string(k.public_key()).unwrap();
     assert_eq!(json, format!("\"{hex}\""));

@@ -301,13 +301,8 @@ pub fn seal(
     for key in keys {
         let mut ikm = Zeroizing::new([0u8; KEY_LEN]);
         getrandom::fill(ikm.as_mut()).map_err(|_| SealError::Randomness)?;
-        let (enc, ct) = seal_base_with_ikm(
-            key,
-            &ikm,
-            DOMAIN.as_bytes(),
-            &aad,
-            plaintext.as_bytes(),
-        )?;
+        let (enc, ct) =
+            seal_base_with_ikm(key, &ikm, DOMAIN.as_bytes(), &aad, plaintext.as_bytes())?;
         copies.push(SealedCopy {
             key_id: key.key_id(),
             enc: BASE64.encode(enc),
