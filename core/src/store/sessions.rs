@@ -10,6 +10,7 @@ use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
 use super::reviews::{addenda_in, reviews_in};
+use super::sealing::seal_note;
 use super::sync::{SESSION_STATE_SQL, SyncState, state_of};
 use super::visits::{unknown, visit_in};
 use super::{Store, now};
@@ -164,6 +165,12 @@ impl Store {
             if session.status != status {
                 return Err(read_only("status"));
             }
+            // The sealed note is set by submission only: an app that does not carry it (or
+            // carries another) can neither drop nor replace it.
+            session.sealed_note = stored
+                .as_ref()
+                .and_then(|s| s.session.as_ref())
+                .and_then(|s| s.sealed_note.clone());
             if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref())
                 && prev.visit_id != session.visit_id
             {
@@ -233,9 +240,28 @@ impl Store {
             let checklist = checklist_in(tx, session.checklist_version)?
                 .ok_or_else(|| unknown("checklist_version"))?;
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
+            // Sealed, and the plaintext gone from the row, in this transaction: a failure
+            // (no keys for the sector) leaves the session a draft with its note.
+            let sealed = seal_note(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
             let from = session.status;
             session.status = next;
             set_status(tx, &session, revision + 1, at, actor, from, "submit")?;
+            if sealed {
+                history::append(
+                    tx,
+                    actor,
+                    at,
+                    Change {
+                        entity: "session",
+                        entity_id: &id.to_string(),
+                        action: "seal",
+                        revision: Some(revision + 1),
+                        from_status: None,
+                        to_status: None,
+                        fields: vec!["sensitive_note".into(), "sealed_note".into()],
+                    },
+                )?;
+            }
             outbox::enqueue(
                 tx,
                 Entity::Session,
