@@ -196,9 +196,10 @@ impl Store {
             let (session, _) = live_in(tx, id)?;
             // The session must still belong to a visit held here (as every pulled one does).
             visit_in(tx, &session.visit_id)?;
-            let sealed = session.sealed_note.as_ref().ok_or(Error::NothingSealed {
-                id: id.to_string(),
-            })?;
+            let sealed = session
+                .sealed_note
+                .as_ref()
+                .ok_or(Error::NothingSealed { id: id.to_string() })?;
             let me = identity_in(tx)?.ok_or_else(|| {
                 Error::Seal(fieldconsult_model::SealError::NoCopyForKey {
                     key_id: "none (this device has no sealing key)".to_owned(),

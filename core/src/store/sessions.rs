@@ -245,23 +245,20 @@ impl Store {
             let sealed = seal_note(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
             let from = session.status;
             session.status = next;
-            set_status(tx, &session, revision + 1, at, actor, from, "submit")?;
+            let mut fields = vec!["status".to_owned()];
             if sealed {
-                history::append(
-                    tx,
-                    actor,
-                    at,
-                    Change {
-                        entity: "session",
-                        entity_id: &id.to_string(),
-                        action: "seal",
-                        revision: Some(revision + 1),
-                        from_status: None,
-                        to_status: None,
-                        fields: vec!["sensitive_note".into(), "sealed_note".into()],
-                    },
-                )?;
+                fields.extend(["sensitive_note".to_owned(), "sealed_note".to_owned()]);
             }
+            set_status(
+                tx,
+                &session,
+                revision + 1,
+                at,
+                actor,
+                from,
+                "submit",
+                fields,
+            )?;
             outbox::enqueue(
                 tx,
                 Entity::Session,
@@ -470,7 +467,8 @@ impl Store {
     }
 }
 
-/// Stores a session's new status, with its history line.
+/// Stores a session's new status, with its history line naming `fields`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn set_status(
     tx: &Transaction<'_>,
     session: &Session,
@@ -479,6 +477,7 @@ pub(crate) fn set_status(
     actor: &Actor,
     from: Status,
     action: &str,
+    fields: Vec<String>,
 ) -> Result<()> {
     let id = session.id.to_string();
     let body = encode(session, "session", &id)?;
@@ -505,7 +504,7 @@ pub(crate) fn set_status(
             revision: Some(revision),
             from_status: Some(from),
             to_status: Some(session.status),
-            fields: vec!["status".into()],
+            fields,
         },
     )
 }
