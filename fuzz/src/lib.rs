@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
 use fieldconsult_model::validation::{
     Completeness, validate_addendum, validate_checklist, validate_community,
-    validate_referral_service, validate_review, validate_sealing_keys, validate_session, validate_team,
-    validate_visit,
+    validate_referral_service, validate_review, validate_sealing_keys, validate_session,
+    validate_team, validate_visit,
 };
 use fieldconsult_model::wire::{
     Ack, AckOutcome, PullResponse, PushChange, PushRequest, Record, content_hash,
