@@ -779,6 +779,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_panic_wipe(
@@ -800,6 +802,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_session(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit(
+    ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session(
     ): Int
@@ -907,6 +911,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(`ptr`: Long,`scope`: RustBuffer.ByValue,`month`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,`minCell`: Int,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_paired_comparison(`ptr`: Long,`filter`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_panic_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -928,6 +934,8 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_session(`ptr`: Long,`actor`: RustBuffer.ByValue,`session`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit(`ptr`: Long,`actor`: RustBuffer.ByValue,`visit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sealing_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1182,6 +1190,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() and 0xFFFF) != 58189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() and 0xFFFF) != 6840) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() and 0xFFFF) != 39354) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1213,6 +1224,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() and 0xFFFF) != 33538) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() and 0xFFFF) != 50603) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() and 0xFFFF) != 4573) {
@@ -2183,6 +2197,14 @@ public interface FieldConsultStoreInterface {
     fun `monthlyReport`(`scope`: ReportScope, `month`: kotlin.String, `format`: ReportFormat, `language`: Language, `minCell`: kotlin.UInt = 5u, `listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): List<ReportFile>
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+    fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2242,6 +2264,14 @@ public interface FieldConsultStoreInterface {
      * Creates or updates a visit of the actor's team.
      */
     fun `saveVisit`(`actor`: Identity, `visit`: Visit): Visit
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+    fun `sealingPublicKey`(): kotlin.String
     
     /**
      * Submits a complete session for review; every missing field is reported at once.
@@ -2736,6 +2766,28 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+    @Throws(FieldConsultException::class)override fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterString.lower(`sessionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2937,6 +2989,26 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterTypeIdentity.lower(`actor`),
         FfiConverterTypeVisit.lower(`visit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+    @Throws(FieldConsultException::class)override fun `sealingPublicKey`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sealing_public_key(
+        it,
+        _status)
 }
     }
     )
@@ -7090,6 +7162,48 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * The session has a sensitive note and no sealing keys have arrived for its team's
+     * sector: it stays a draft, its note on this device. Sync, or ask the mission admin.
+     */
+    class NoSealingKeys(
+        
+        /**
+         * The team's sector.
+         */
+        val `sector`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "sector=${ `sector` }"
+    }
+    
+    /**
+     * The session carries no sealed note.
+     */
+    class NoSealedNote(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * This device holds no key the note was sealed to.
+     */
+    class NotARecipient(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The sealed note does not open: altered, or moved from another record.
+     */
+    class SealedNoteTampered(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
     class Storage(
@@ -7178,10 +7292,16 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            20 -> FieldConsultException.Storage(
+            20 -> FieldConsultException.NoSealingKeys(
                 FfiConverterString.read(buf),
                 )
-            21 -> FieldConsultException.Internal(
+            21 -> FieldConsultException.NoSealedNote()
+            22 -> FieldConsultException.NotARecipient()
+            23 -> FieldConsultException.SealedNoteTampered()
+            24 -> FieldConsultException.Storage(
+                FfiConverterString.read(buf),
+                )
+            25 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7278,6 +7398,23 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 4UL
                 + FfiConverterUShort.allocationSize(value.`status`)
                 + FfiConverterString.allocationSize(value.`problem`)
+            )
+            is FieldConsultException.NoSealingKeys -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`sector`)
+            )
+            is FieldConsultException.NoSealedNote -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.NotARecipient -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.SealedNoteTampered -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
             )
             is FieldConsultException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7383,13 +7520,30 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
-            is FieldConsultException.Storage -> {
+            is FieldConsultException.NoSealingKeys -> {
                 buf.putInt(20)
+                FfiConverterString.write(value.`sector`, buf)
+                Unit
+            }
+            is FieldConsultException.NoSealedNote -> {
+                buf.putInt(21)
+                Unit
+            }
+            is FieldConsultException.NotARecipient -> {
+                buf.putInt(22)
+                Unit
+            }
+            is FieldConsultException.SealedNoteTampered -> {
+                buf.putInt(23)
+                Unit
+            }
+            is FieldConsultException.Storage -> {
+                buf.putInt(24)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(21)
+                buf.putInt(25)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
