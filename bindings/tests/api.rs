@@ -348,6 +348,7 @@ fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
     let kept = e.store.get_session(s.id.clone()).unwrap();
     assert_eq!(kept.session.status, Status::Draft);
     assert_eq!(kept.session.sensitive_note, "kept on this device");
+    assert!(!kept.has_sealed_note);
     let err = e
         .store
         .open_sensitive_note(member(&e.team), s.id.clone())

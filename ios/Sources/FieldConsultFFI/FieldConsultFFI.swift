@@ -5335,6 +5335,11 @@ public struct SessionRecord: Equatable, Hashable {
      * one it kept, oldest first: show them to the team and the reviewer.
      */
     public var conflicts: [SessionConflict]
+    /**
+     * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+     * focal point's device; a team device cannot).
+     */
+    public var hasSealedNote: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5366,7 +5371,11 @@ public struct SessionRecord: Equatable, Hashable {
         /**
          * Edits the server did not apply because they were built on an older version than the
          * one it kept, oldest first: show them to the team and the reviewer.
-         */conflicts: [SessionConflict]) {
+         */conflicts: [SessionConflict], 
+        /**
+         * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+         * focal point's device; a team device cannot).
+         */hasSealedNote: Bool) {
         self.session = session
         self.revision = revision
         self.updatedAt = updatedAt
@@ -5376,6 +5385,7 @@ public struct SessionRecord: Equatable, Hashable {
         self.syncState = syncState
         self.syncError = syncError
         self.conflicts = conflicts
+        self.hasSealedNote = hasSealedNote
     }
 
     
@@ -5402,7 +5412,8 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
                 syncPending: FfiConverterBool.read(from: &buf), 
                 syncState: FfiConverterTypeSyncState.read(from: &buf), 
                 syncError: FfiConverterOptionString.read(from: &buf), 
-                conflicts: FfiConverterSequenceTypeSessionConflict.read(from: &buf)
+                conflicts: FfiConverterSequenceTypeSessionConflict.read(from: &buf), 
+                hasSealedNote: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5416,6 +5427,7 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
         FfiConverterTypeSyncState.write(value.syncState, into: &buf)
         FfiConverterOptionString.write(value.syncError, into: &buf)
         FfiConverterSequenceTypeSessionConflict.write(value.conflicts, into: &buf)
+        FfiConverterBool.write(value.hasSealedNote, into: &buf)
     }
 }
 

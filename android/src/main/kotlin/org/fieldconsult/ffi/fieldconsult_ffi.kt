@@ -6239,6 +6239,12 @@ data class SessionRecord (
      * one it kept, oldest first: show them to the team and the reviewer.
      */
     var `conflicts`: List<SessionConflict>
+    , 
+    /**
+     * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+     * focal point's device; a team device cannot).
+     */
+    var `hasSealedNote`: kotlin.Boolean
     
 ){
     
@@ -6264,6 +6270,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterTypeSyncState.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeSessionConflict.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6276,7 +6283,8 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterBoolean.allocationSize(value.`syncPending`) +
             FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
             FfiConverterOptionalString.allocationSize(value.`syncError`) +
-            FfiConverterSequenceTypeSessionConflict.allocationSize(value.`conflicts`)
+            FfiConverterSequenceTypeSessionConflict.allocationSize(value.`conflicts`) +
+            FfiConverterBoolean.allocationSize(value.`hasSealedNote`)
     )
 
     override fun write(value: SessionRecord, buf: ByteBuffer) {
@@ -6289,6 +6297,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterTypeSyncState.write(value.`syncState`, buf)
             FfiConverterOptionalString.write(value.`syncError`, buf)
             FfiConverterSequenceTypeSessionConflict.write(value.`conflicts`, buf)
+            FfiConverterBoolean.write(value.`hasSealedNote`, buf)
     }
 }
 
