@@ -6,7 +6,7 @@
 mod common;
 mod sync_support;
 
-use common::{Fixture, complete_session, key};
+use common::{Fixture, complete_session, key, raw_connection};
 use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
@@ -57,6 +57,53 @@ fn submission_seals_the_note_and_removes_the_plaintext_from_the_row() {
     let submit = h.iter().find(|e| e.action == "submit").unwrap();
     assert!(submit.fields.contains(&"sealed_note".to_owned()));
     assert!(h.iter().all(|e| !format!("{e:?}").contains("MARKER")));
+}
+
+/// Every row of every table, each value as text, that contains `needle`.
+fn rows_containing(conn: &rusqlite::Connection, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut hits = Vec::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                let text = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    _ => continue,
+                };
+                if text.contains(needle) {
+                    hits.push(table.clone());
+                }
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn after_submission_no_row_of_any_table_holds_the_plaintext() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    let conn = raw_connection(&f.path);
+    assert!(
+        !rows_containing(&conn, "NOTE-MARKER-5b1").is_empty(),
+        "the draft's note is in its row: the scan finds it"
+    );
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    let hits = rows_containing(&conn, "NOTE-MARKER-5b1");
+    assert!(hits.is_empty(), "plaintext left in {hits:?}");
+    let settings = f.store.settings().unwrap();
+    assert!(settings.secure_delete, "freed pages are overwritten");
 }
 
 #[test]
