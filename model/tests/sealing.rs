@@ -400,3 +400,73 @@ proptest! {
         }
     }
 }
+
+mod rules {
+    use super::*;
+    use fieldconsult_model::validation::{
+        Completeness, ValidationContext, validate_sent_session, validate_session,
+    };
+    use fieldconsult_model::{Group, Problem, Session, Status, VisitId};
+
+    fn session(status: Status, note: &str) -> Session {
+        let mut t = chrono::Utc::now().fixed_offset();
+        fieldconsult_model::time::round_to_stored_precision(&mut t);
+        let mut s = Session::new_draft(VisitId::new(), Group::Women, t);
+        s.status = status;
+        s.sensitive_note = note.into();
+        s
+    }
+
+    #[test]
+    fn a_submitted_or_accepted_session_never_holds_a_plaintext_note() {
+        let ctx = ValidationContext::now();
+        for status in [Status::Submitted, Status::Accepted] {
+            let err =
+                validate_session(&session(status, "plain"), Completeness::Draft, &ctx).unwrap_err();
+            assert_eq!(err.problem("sensitive_note"), Some(&Problem::NotSealed));
+        }
+        // Being written on its device, a draft or a returned session may hold one ...
+        for status in [Status::Draft, Status::Returned] {
+            let s = session(status, "NOTE-7q");
+            assert!(validate_session(&s, Completeness::Draft, &ctx).is_ok());
+            // ... but never sends it, whatever the status.
+            let err = validate_sent_session(&s).unwrap_err();
+            assert_eq!(err.problem("sensitive_note"), Some(&Problem::NotSealed));
+            assert!(!err.to_string().contains("NOTE-7q"));
+        }
+        assert!(validate_sent_session(&session(Status::Submitted, "")).is_ok());
+    }
+
+    #[test]
+    fn a_sealed_note_of_another_field_or_shape_is_invalid() {
+        let ctx = ValidationContext::now();
+        let reader = RecipientSecret::generate().unwrap();
+        let mut s = session(Status::Submitted, "");
+        let id = s.id.to_string();
+        s.sealed_note =
+            Some(seal::seal("x", &ctx_for(&id), &[reader.public_key().clone()]).unwrap());
+        assert!(validate_session(&s, Completeness::Draft, &ctx).is_ok());
+        let mut other = s.clone();
+        if let Some(n) = other.sealed_note.as_mut() {
+            n.field = "comment".into();
+        }
+        let err = validate_session(&other, Completeness::Draft, &ctx).unwrap_err();
+        assert_eq!(err.problem("sealed_note"), Some(&Problem::InvalidFormat));
+        // Without the `sealed_note` key, a session's JSON (and so its hash) is unchanged.
+        let mut plain = s.clone();
+        plain.sealed_note = None;
+        assert!(
+            !serde_json::to_string(&plain)
+                .unwrap()
+                .contains("sealed_note")
+        );
+    }
+
+    fn ctx_for(id: &str) -> SealContext<'_> {
+        SealContext {
+            kind: "session",
+            id,
+            field: "sensitive_note",
+        }
+    }
+}
