@@ -370,3 +370,34 @@ fn sealed_note_moved_to_another_session_fails_to_open_on_the_reviewer_device() {
         NOTE
     );
 }
+
+#[test]
+fn a_returned_session_resubmitted_with_a_new_note_seals_the_new_one() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            &s.id,
+            fieldconsult_model::Decision::Returned,
+            "more detail",
+        )
+        .unwrap();
+    let mut edit = f.store.get_session(&s.id).unwrap().session;
+    edit.sensitive_note = "A second note, written after the return.".into();
+    f.store.save_session(&f.alice(), &edit).unwrap();
+    let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert!(again.sensitive_note.is_empty());
+    let id = s.id.to_string();
+    assert_eq!(
+        seal::open(
+            again.sealed_note.as_ref().unwrap(),
+            &ctx(&id),
+            &f.focal_point
+        )
+        .unwrap()
+        .as_str(),
+        "A second note, written after the return."
+    );
+}
