@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use fieldconsult_core::{Error as CoreError, TransportError};
-use fieldconsult_model::{TransitionError, ValidationErrors};
+use fieldconsult_model::{SealError, TransitionError, ValidationErrors};
 
 /// One invalid field.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -134,6 +134,22 @@ pub enum FieldConsultError {
         /// Stable problem type (`/problems/...`).
         problem: String,
     },
+    /// The session has a sensitive note and no sealing keys have arrived for its team's
+    /// sector: it stays a draft, its note on this device. Sync, or ask the mission admin.
+    #[error("no sealing keys for sector {sector}; the session stays a draft")]
+    NoSealingKeys {
+        /// The team's sector.
+        sector: String,
+    },
+    /// The session carries no sealed note.
+    #[error("the session has no sealed note")]
+    NoSealedNote,
+    /// This device holds no key the note was sealed to.
+    #[error("this device is not a recipient of the sealed note")]
+    NotARecipient,
+    /// The sealed note does not open: altered, or moved from another record.
+    #[error("the sealed note was tampered with or moved")]
+    SealedNoteTampered,
     /// The store failed (I/O, corruption, SQLite), or the server broke the protocol.
     #[error("storage error: {reason}")]
     Storage {
@@ -224,6 +240,20 @@ impl From<CoreError> for FieldConsultError {
                 reason: t.to_string(),
             },
             CoreError::Server { status, problem } => FieldConsultError::Server { status, problem },
+            CoreError::NoSealingKeys { sector } => FieldConsultError::NoSealingKeys { sector },
+            CoreError::NothingSealed { .. } => FieldConsultError::NoSealedNote,
+            CoreError::Seal(SealError::NoCopyForKey { .. }) => FieldConsultError::NotARecipient,
+            CoreError::Seal(SealError::Tampered | SealError::Malformed { .. }) => {
+                FieldConsultError::SealedNoteTampered
+            }
+            CoreError::Seal(
+                e @ (SealError::NoRecipients
+                | SealError::TooManyRecipients { .. }
+                | SealError::TooLong { .. }
+                | SealError::Randomness),
+            ) => FieldConsultError::Internal {
+                reason: e.to_string(),
+            },
             e @ (CoreError::Corrupt { .. }
             | CoreError::Migration(_)
             | CoreError::Storage(_)

@@ -30,6 +30,9 @@ pub struct SessionRecord {
     /// Edits the server did not apply because they were built on an older version than the
     /// one it kept, oldest first: show them to the team and the reviewer.
     pub conflicts: Vec<SessionConflict>,
+    /// Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+    /// focal point's device; a team device cannot).
+    pub has_sealed_note: bool,
 }
 
 /// An edit of a session the server did not apply: it was built on an older version.
@@ -164,6 +167,7 @@ pub struct HistoryEntry {
 impl From<core::SessionRecord> for SessionRecord {
     fn from(r: core::SessionRecord) -> Self {
         SessionRecord {
+            has_sealed_note: r.session.sealed_note.is_some(),
             session: r.session.into(),
             revision: r.revision,
             updated_at: time_string(&r.updated_at.fixed_offset()),

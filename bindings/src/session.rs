@@ -282,6 +282,8 @@ impl Session {
                 service_id: l.id("referral_service_id", &id),
             }),
             sensitive_note: self.sensitive_note,
+            // Set by submission only; the store keeps the one it holds whatever comes here.
+            sealed_note: None,
             status: self.status,
         }
     }

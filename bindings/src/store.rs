@@ -260,6 +260,28 @@ impl FieldConsultStore {
         })
     }
 
+    /// The public half of this device's key for sealed sensitive notes, as 64 hex
+    /// characters: created on first call and kept, with its secret half, only in this
+    /// encrypted store. A focal point shows it to the mission admin, who registers it for the
+    /// sector (`fieldconsult-server keys set`).
+    pub fn sealing_public_key(&self) -> Result<String> {
+        guard(|| Ok(self.store()?.sealing_public_key()?.to_hex()))
+    }
+
+    /// Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+    /// and records in the local history who opened it and when (never the text). Fails with
+    /// `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+    /// `SealedNoteTampered`. Show the text, never store or log it.
+    pub fn open_sensitive_note(&self, actor: Identity, session_id: String) -> Result<String> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            let text = self
+                .store()?
+                .open_sensitive_note(&self::actor(actor)?, &id)?;
+            Ok(text.as_str().to_owned())
+        })
+    }
+
     /// Deletes a draft (a tombstone goes to the server).
     pub fn delete_draft(&self, actor: Identity, session_id: String) -> Result<()> {
         guard(|| {

@@ -310,3 +310,48 @@ fn opening_without_a_key_is_key_unavailable_and_creates_nothing() {
     ));
     assert!(!std::path::Path::new(&other).exists());
 }
+
+#[test]
+fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
+    let e = env();
+    let key = e.store.sealing_public_key().unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(e.store.sealing_public_key().unwrap(), key, "created once");
+
+    let v = visit(&e);
+    let mut s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
+    s.participants.female.age_18_29 = 4;
+    s.consent.verbal_informed = true;
+    s.ended_at = Some("2026-11-20T10:00:00+03:00".into());
+    s.answers = default_checklist()
+        .topics
+        .iter()
+        .filter(|t| t.required)
+        .map(|t| fieldconsult_model::ChecklistAnswer {
+            topic: t.code.clone(),
+            response: fieldconsult_model::TopicResponse::Discussed,
+            note: String::new(),
+        })
+        .collect();
+    s.sensitive_note = "kept on this device".into();
+    e.store.save_session(member(&e.team), s.clone()).unwrap();
+    // No keys for sector West: fail closed, the session stays a draft with its note.
+    let err = e
+        .store
+        .submit_session(member(&e.team), s.id.clone())
+        .unwrap_err();
+    assert!(
+        matches!(&err, FieldConsultError::NoSealingKeys { sector } if sector == "West"),
+        "{err:?}"
+    );
+    let kept = e.store.get_session(s.id.clone()).unwrap();
+    assert_eq!(kept.session.status, Status::Draft);
+    assert_eq!(kept.session.sensitive_note, "kept on this device");
+    assert!(!kept.has_sealed_note);
+    let err = e
+        .store
+        .open_sensitive_note(member(&e.team), s.id.clone())
+        .unwrap_err();
+    assert!(matches!(err, FieldConsultError::NoSealedNote), "{err:?}");
+}

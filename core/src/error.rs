@@ -105,6 +105,23 @@ pub enum Error {
         /// The problem type (`/problems/...`), or empty when the server sent none.
         problem: String,
     },
+    /// A non-empty sensitive note cannot be sealed: no sealing keys have arrived for the
+    /// team's sector. The session stays a draft and its note stays on this device; sync to
+    /// receive the keys, or ask the mission admin to set them.
+    #[error("no sealing keys for sector {sector}: the session stays a draft")]
+    NoSealingKeys {
+        /// The team's sector.
+        sector: String,
+    },
+    /// The session carries no sealed note to open.
+    #[error("session {id} has no sealed note")]
+    NothingSealed {
+        /// The session id.
+        id: String,
+    },
+    /// Sealing or opening failed (no copy for this device's key, tampered, malformed).
+    #[error("{0}")]
+    Seal(#[from] fieldconsult_model::SealError),
     /// The server's answer does not follow the sync protocol.
     #[error("unexpected answer from the server: {what}")]
     Protocol {

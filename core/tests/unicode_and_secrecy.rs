@@ -140,18 +140,31 @@ fn no_written_text_can_be_found_in_any_file_of_the_store() {
         "database and WAL scanned, got {open_files}"
     );
     let Fixture {
-        store, path, dir, ..
+        store,
+        path,
+        dir,
+        focal_point,
+        ..
     } = f;
     drop(store);
     scan(dir.path());
-    // The markers are really stored: the test would find them if they were in clear.
+    // The markers are really stored: the test would find them if they were in clear. The
+    // sensitive one only sealed: its plaintext left the row at submission.
     let store = Store::open(&path, &key(7)).unwrap();
-    assert!(
-        store
-            .get_session(&s.id)
-            .unwrap()
-            .session
-            .sensitive_note
-            .starts_with("MARKER-")
-    );
+    let stored = store.get_session(&s.id).unwrap().session;
+    assert!(stored.interpreter.language.starts_with("MARKER-"));
+    assert!(stored.sensitive_note.is_empty());
+    let id = s.id.to_string();
+    let ctx = fieldconsult_model::crypto::seal::SealContext {
+        kind: "session",
+        id: &id,
+        field: "sensitive_note",
+    };
+    let opened = fieldconsult_model::crypto::seal::open(
+        stored.sealed_note.as_ref().unwrap(),
+        &ctx,
+        &focal_point,
+    )
+    .unwrap();
+    assert!(opened.starts_with("MARKER-"));
 }

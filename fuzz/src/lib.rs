@@ -17,7 +17,8 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
 use fieldconsult_model::validation::{
     Completeness, validate_addendum, validate_checklist, validate_community,
-    validate_referral_service, validate_review, validate_session, validate_team, validate_visit,
+    validate_referral_service, validate_review, validate_sealing_keys, validate_session,
+    validate_team, validate_visit,
 };
 use fieldconsult_model::wire::{
     Ack, AckOutcome, PullResponse, PushChange, PushRequest, Record, content_hash,
@@ -61,6 +62,10 @@ pub fn validate_record(record: &Record, ctx: &ValidationContext) -> Result<(), V
         Record::ReferralService(s) => {
             s.normalize();
             validate_referral_service(s)
+        }
+        Record::SealingKeys(k) => {
+            k.normalize();
+            validate_sealing_keys(k)
         }
         Record::Visit(v) => {
             v.normalize();

@@ -48,6 +48,9 @@ pub const FIELDS: &[(&str, Class)] = &[
     ("referral_service.name", I),
     ("referral_service.kind", I),
     ("referral_service.area", I),
+    ("sealing_keys.sector", I),
+    ("sealing_keys.focal_point_keys[]", I),
+    ("sealing_keys.escrow_key", I),
     ("visit.id", I),
     ("visit.team_id", I),
     ("visit.community_id", I),
@@ -97,6 +100,13 @@ pub const FIELDS: &[(&str, Class)] = &[
     ("session.concerns[].note", I),
     ("session.referral.service_id", S),
     ("session.sensitive_note", S),
+    ("session.sealed_note.version", I),
+    ("session.sealed_note.field", I),
+    ("session.sealed_note.copies[].key_id", I),
+    // Ciphertext only the focal points (and the escrow key) can open: sensitive, so that no
+    // report or export carries it even though the server may store it.
+    ("session.sealed_note.copies[].enc", S),
+    ("session.sealed_note.copies[].ct", S),
     ("session.status", I),
     ("session_tombstone.id", I),
     ("session_tombstone.visit_id", I),

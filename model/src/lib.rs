@@ -7,6 +7,7 @@
 
 pub mod checklist;
 pub mod classification;
+pub mod crypto;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod ids;
@@ -23,8 +24,9 @@ pub mod visit;
 pub mod wire;
 
 pub use checklist::{ChecklistTemplate, ChecklistTopic, Language};
+pub use crypto::seal::{RecipientKey, RecipientSecret, SealError, SealedNote};
 pub use ids::{AddendumId, CommunityId, ReferralServiceId, ReviewId, SessionId, TeamId, VisitId};
-pub use reference::{Community, Location, ReferralService, ReferralServiceKind, Team};
+pub use reference::{Community, Location, ReferralService, ReferralServiceKind, SealingKeys, Team};
 pub use review::{Addendum, Decision, Review};
 pub use session::{
     AgeBand, AgeCounts, ChecklistAnswer, Concern, Consent, Facilitators, Group, Interpreter,

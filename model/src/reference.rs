@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::seal::RecipientKey;
 use crate::ids::{CommunityId, ReferralServiceId, TeamId};
 
 /// An engagement team or patrol unit.
@@ -79,4 +80,27 @@ pub struct ReferralService {
     pub kind: ReferralServiceKind,
     /// The area it serves.
     pub area: String,
+}
+
+/// The public keys a sector's sensitive notes are sealed to: its gender focal points' and,
+/// optionally, the mission's escrow key (so that a lost focal-point phone does not lose every
+/// note). Reference data, server → device, one record per sector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealingKeys {
+    /// The sector, as teams name it.
+    pub sector: String,
+    /// The focal points' keys; at least one.
+    pub focal_point_keys: Vec<RecipientKey>,
+    /// The mission's escrow key, if it keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_key: Option<RecipientKey>,
+}
+
+impl SealingKeys {
+    /// Every key a note of this sector is sealed to: focal points first, then escrow.
+    pub fn recipients(&self) -> Vec<RecipientKey> {
+        let mut out = self.focal_point_keys.clone();
+        out.extend(self.escrow_key.clone());
+        out
+    }
 }

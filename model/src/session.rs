@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::seal::SealedNote;
 use crate::ids::{ReferralServiceId, SessionId, VisitId};
 use crate::status::Status;
 use crate::taxonomy::{AffectedGroup, ConcernCategory, FocusTag, PriorityCategory, Urgency};
@@ -372,8 +373,16 @@ pub struct Session {
     pub concerns: Vec<Concern>,
     /// Referral offered, if any.
     pub referral: Option<Referral>,
-    /// Free text for the gender unit only; sealed at submission (see DESIGN.md).
+    /// Free text for the gender unit only. Plaintext lives only on the authoring device, in
+    /// a draft or a returned session being edited: submission seals it into
+    /// [`Session::sealed_note`] and empties this field, and it never travels (see
+    /// [`Session::as_sent`]).
     pub sensitive_note: String,
+    /// The sensitive note sealed to the sector's focal points (and the mission escrow key),
+    /// set by submission only; opaque to the server. Absent from the JSON when `None`, so
+    /// records without one keep their content hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_note: Option<SealedNote>,
     /// Workflow status; changed only by the actions of [`crate::status`].
     pub status: Status,
 }
@@ -399,8 +408,17 @@ impl Session {
             concerns: Vec::new(),
             referral: None,
             sensitive_note: String::new(),
+            sealed_note: None,
             status: Status::Draft,
         }
+    }
+
+    /// The session as it may leave the device: without the plaintext sensitive note (a
+    /// draft's note stays on the device that wrote it; a submitted one travels only sealed).
+    pub fn as_sent(&self) -> Session {
+        let mut s = self.clone();
+        s.sensitive_note.clear();
+        s
     }
 
     /// Whether any concern is urgent (such sessions jump the sync queue).

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checklist::ChecklistTemplate;
 use crate::ids::{SessionId, VisitId};
-use crate::reference::{Community, ReferralService, Team};
+use crate::reference::{Community, ReferralService, SealingKeys, Team};
 use crate::review::{Addendum, Review};
 use crate::session::Session;
 use crate::status::Role;
@@ -90,6 +90,8 @@ pub enum Record {
     Checklist(ChecklistTemplate),
     /// A service of the referral directory (reference data, server → device).
     ReferralService(ReferralService),
+    /// The keys a sector's sensitive notes are sealed to (reference data, server → device).
+    SealingKeys(SealingKeys),
     /// A visit.
     Visit(Visit),
     /// A session.
@@ -112,6 +114,7 @@ impl Record {
             Record::Community(_) => "community",
             Record::Checklist(_) => "checklist",
             Record::ReferralService(_) => "referral_service",
+            Record::SealingKeys(_) => "sealing_keys",
             Record::Visit(_) => "visit",
             Record::Session(_) => "session",
             Record::SessionTombstone(_) => "session_tombstone",
@@ -128,6 +131,7 @@ impl Record {
             Record::Community(c) => c.id.to_string(),
             Record::Checklist(c) => c.version.to_string(),
             Record::ReferralService(s) => s.id.to_string(),
+            Record::SealingKeys(k) => k.sector.clone(),
             Record::Visit(v) => v.id.to_string(),
             Record::Session(s) => s.id.to_string(),
             Record::SessionTombstone(t) => t.id.to_string(),

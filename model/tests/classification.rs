@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fieldconsult_model::classification::{Class, FIELDS, class_of};
+use fieldconsult_model::crypto::seal::{SealContext, seal};
 use fieldconsult_model::fixtures::{Fixture, october_2026};
 use fieldconsult_model::report::{MonthlyReport, ReportOptions, ReportScope};
 use fieldconsult_model::wire::{ConflictNotice, Record, SessionTombstone};
 use fieldconsult_model::{
-    Addendum, AddendumId, ChecklistTemplate, Decision, FocusTag, Location, ReferralService,
-    ReferralServiceKind, Review, ReviewId, Session,
+    Addendum, AddendumId, ChecklistTemplate, Decision, FocusTag, Location, RecipientSecret,
+    ReferralService, ReferralServiceKind, Review, ReviewId, SealingKeys, Session,
 };
 use serde_json::Value;
 
@@ -65,6 +66,14 @@ fn full_session(f: &Fixture) -> Session {
         response: fieldconsult_model::TopicResponse::Discussed,
         note: "n".into(),
     }];
+    let reader = RecipientSecret::generate().unwrap();
+    let id = s.id.to_string();
+    let ctx = SealContext {
+        kind: "session",
+        id: &id,
+        field: "sensitive_note",
+    };
+    s.sealed_note = Some(seal("n", &ctx, &[reader.public_key().clone()]).unwrap());
     assert!(s.referral.is_some() && !s.priorities.is_empty() && !s.concerns.is_empty());
     s
 }
@@ -89,6 +98,11 @@ fn every_kind(f: &Fixture) -> Vec<Record> {
             name: "Women's centre".into(),
             kind: ReferralServiceKind::Health,
             area: "North".into(),
+        }),
+        Record::SealingKeys(SealingKeys {
+            sector: "West".into(),
+            focal_point_keys: vec![RecipientSecret::generate().unwrap().public_key().clone()],
+            escrow_key: Some(RecipientSecret::generate().unwrap().public_key().clone()),
         }),
         Record::Visit(visit),
         Record::Session(Box::new(session.clone())),
@@ -154,7 +168,7 @@ fn every_field_of_every_record_has_a_classification() {
 }
 
 #[test]
-fn the_sensitive_note_and_the_referral_service_are_the_sensitive_fields() {
+fn the_sensitive_note_its_ciphertext_and_the_referral_service_are_the_sensitive_fields() {
     let sensitive: Vec<&str> = FIELDS
         .iter()
         .filter(|(_, c)| *c == Class::Sensitive)
@@ -162,7 +176,12 @@ fn the_sensitive_note_and_the_referral_service_are_the_sensitive_fields() {
         .collect();
     assert_eq!(
         sensitive,
-        ["session.referral.service_id", "session.sensitive_note"]
+        [
+            "session.referral.service_id",
+            "session.sensitive_note",
+            "session.sealed_note.copies[].enc",
+            "session.sealed_note.copies[].ct",
+        ]
     );
     assert_eq!(
         class_of("session.participants.female.age_18_29"),

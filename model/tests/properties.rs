@@ -187,6 +187,7 @@ fn any_session() -> impl Strategy<Value = Session> {
             concerns,
             referral: None,
             sensitive_note,
+            sealed_note: None,
             status: Status::Draft,
         },
     )

@@ -35,11 +35,12 @@ use std::time::Instant;
 
 use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use clap::Parser;
+use fieldconsult_model::crypto::seal::{SealContext, seal};
 use fieldconsult_model::report::{Month, MonthlyReport, ReportOptions, ReportScope};
 use fieldconsult_model::wire::{AckOutcome, PushChange, Record};
 use fieldconsult_model::{
-    ChecklistTemplate, Community, Decision, Group, Language, Referral, ReferralServiceKind, Review,
-    ReviewId, Role, Session, Status, Team, Visit, VisitId,
+    ChecklistTemplate, Community, Decision, Group, Language, RecipientSecret, Referral,
+    ReferralServiceKind, Review, ReviewId, Role, Session, Status, Team, Visit, VisitId,
 };
 use fieldconsult_report::Format;
 use fieldconsult_server::admin::{self, CommunityInput};
@@ -306,6 +307,10 @@ fn store_month(
     // Per team: its changes in push order (each visit before its sessions).
     let mut by_team: Vec<Vec<PushChange>> = vec![Vec::new(); mission.teams.len()];
     let mut sessions: Vec<(usize, Session)> = Vec::new();
+    // Deterministic, like the rest of the generated month; the server never holds its secret.
+    let gender_unit = RecipientSecret::derive(b"reportbench gender unit key, 32+ bytes of ikm")
+        .public_key()
+        .clone();
     let mut visits = 0;
     while sessions.len() < n {
         let team = rng.below(mission.teams.len());
@@ -363,8 +368,22 @@ fn store_month(
             if rng.below(33) == 0 {
                 s.referral = Some(mission.referral.clone());
             }
-            // Sealed to the gender unit's key on a device; stand-in text of that size here.
-            s.sensitive_note = sentence(rng, 10, 30);
+            // Sealed to the gender unit's key, as a device does at submission: stand-in text
+            // of that size here.
+            let id = s.id.to_string();
+            let ctx = SealContext {
+                kind: "session",
+                id: &id,
+                field: "sensitive_note",
+            };
+            s.sealed_note = Some(
+                seal(
+                    &sentence(rng, 10, 30),
+                    &ctx,
+                    std::slice::from_ref(&gender_unit),
+                )
+                .map_err(|_| "seal")?,
+            );
             s.status = Status::Submitted;
             s.normalize();
             by_team[team].push(PushChange {

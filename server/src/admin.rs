@@ -3,12 +3,12 @@
 use chrono::{Duration, Utc};
 use fieldconsult_model::validation::{
     ValidationErrors, validate_checklist, validate_community, validate_referral_service,
-    validate_team,
+    validate_sealing_keys, validate_team,
 };
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
-    ChecklistTemplate, Community, CommunityId, Location, ReferralService, ReferralServiceId,
-    ReferralServiceKind, Role, Team, TeamId,
+    ChecklistTemplate, Community, CommunityId, Location, RecipientKey, ReferralService,
+    ReferralServiceId, ReferralServiceKind, Role, SealingKeys, Team, TeamId,
 };
 
 use crate::auth::{SecretError, issue_enrolment_code};
@@ -131,6 +131,37 @@ pub fn add_referral_service(
     validate_referral_service(&s).map_err(|e| invalid("referral service", e))?;
     storage.put_reference(&[Record::ReferralService(s.clone())], false)?;
     Ok(s)
+}
+
+/// Sets the keys a sector's sensitive notes are sealed to (replacing earlier ones); devices
+/// receive them at their next pull. Notes sealed before keep the keys they were sealed to.
+pub fn set_sealing_keys(
+    storage: &dyn Storage,
+    sector: &str,
+    focal_point_keys: Vec<RecipientKey>,
+    escrow_key: Option<RecipientKey>,
+) -> Result<SealingKeys, AdminError> {
+    let mut keys = SealingKeys {
+        sector: sector.trim().to_owned(),
+        focal_point_keys,
+        escrow_key,
+    };
+    keys.normalize();
+    validate_sealing_keys(&keys).map_err(|e| invalid("sealing keys", e))?;
+    storage.put_reference(&[Record::SealingKeys(keys.clone())], false)?;
+    Ok(keys)
+}
+
+/// The sealing keys of every sector.
+pub fn sealing_keys(storage: &dyn Storage) -> Result<Vec<SealingKeys>, AdminError> {
+    Ok(storage
+        .records_of_kind("sealing_keys")?
+        .into_iter()
+        .filter_map(|r| match r.record {
+            Record::SealingKeys(k) => Some(k),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Issues a one-time enrolment code for `role`, valid `ttl_hours`. A team role must name

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use fieldconsult_model::report::{Month, ReportOptions, ReportScope};
 use fieldconsult_model::{
-    ChecklistTemplate, Language, Location, ReferralServiceKind, Role, TeamId,
+    ChecklistTemplate, Language, Location, RecipientKey, ReferralServiceKind, Role, TeamId,
 };
 
 use crate::admin::{self, AdminError, CommunityInput};
@@ -24,6 +24,7 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 ///   fieldconsult-server team add --name "Engagement Team 3" --sector West
 ///   fieldconsult-server checklist publish
 ///   fieldconsult-server community import communities.csv
+///   fieldconsult-server keys set --sector West --focal-point-key <HEX> [--escrow-key <HEX>]
 ///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
 ///   fieldconsult-server serve --listen 127.0.0.1:8443
 ///
@@ -67,6 +68,9 @@ pub enum Command {
     /// Manage the referral directory.
     #[command(subcommand)]
     Referral(ReferralCommand),
+    /// Manage the keys sensitive notes are sealed to.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print a one-time enrolment code for a new device. Give it to the person setting up
     /// the device; it works once and expires.
     Enrol(EnrolArgs),
@@ -177,6 +181,28 @@ pub enum ReferralCommand {
         #[arg(long)]
         area: String,
     },
+}
+
+/// `keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Set the public keys a sector's sensitive notes are sealed to: its gender focal
+    /// points' (64 hex characters each, as their device shows them) and, optionally, the
+    /// mission's escrow key. Replaces the sector's earlier keys; notes sealed before keep
+    /// theirs.
+    Set {
+        /// The sector, as teams name it.
+        #[arg(long)]
+        sector: String,
+        /// A focal point's public key; repeat for each focal point.
+        #[arg(long = "focal-point-key", required = true)]
+        focal_point_keys: Vec<String>,
+        /// The mission's escrow public key.
+        #[arg(long)]
+        escrow_key: Option<String>,
+    },
+    /// List the sealing keys of every sector (key ids and keys).
+    List,
 }
 
 /// Arguments of `enrol`.
@@ -305,6 +331,44 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             })?;
             let s = admin::add_referral_service(&storage, &name, kind, &area)?;
             w(&mut out, s.id.to_string())?;
+        }
+        Command::Keys(KeysCommand::Set {
+            sector,
+            focal_point_keys,
+            escrow_key,
+        }) => {
+            let parse = |arg: &'static str, hex: &str| {
+                RecipientKey::from_hex(hex)
+                    .map_err(|_| bad(arg, "must be a public key of 64 hex characters"))
+            };
+            let focal = focal_point_keys
+                .iter()
+                .map(|k| parse("--focal-point-key", k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let escrow = escrow_key
+                .as_deref()
+                .map(|k| parse("--escrow-key", k))
+                .transpose()?;
+            let keys = admin::set_sealing_keys(&storage, &sector, focal, escrow)?;
+            for k in keys.recipients() {
+                w(&mut out, format!("{}\t{}", keys.sector, k.key_id()))?;
+            }
+        }
+        Command::Keys(KeysCommand::List) => {
+            for keys in admin::sealing_keys(&storage)? {
+                for k in &keys.focal_point_keys {
+                    w(
+                        &mut out,
+                        format!("{}\tfocal_point\t{}\t{k}", keys.sector, k.key_id()),
+                    )?;
+                }
+                if let Some(k) = &keys.escrow_key {
+                    w(
+                        &mut out,
+                        format!("{}\tescrow\t{}\t{k}", keys.sector, k.key_id()),
+                    )?;
+                }
+            }
         }
         Command::Enrol(args) => {
             let role = match (args.team, args.reviewer) {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use fieldconsult_model::status::{self, Action, Actor, Role, Status, TransitionError};
 use fieldconsult_model::validation::{
     Completeness, FieldError, Problem, ValidationContext, ValidationErrors, validate_addendum,
-    validate_community, validate_review, validate_session, validate_visit,
+    validate_community, validate_review, validate_sent_session, validate_session, validate_visit,
 };
 use fieldconsult_model::wire::{
     Ack, AckOutcome, ConflictNotice, PushChange, Record, SessionTombstone,
@@ -78,6 +78,7 @@ pub fn apply_change(
         Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
+        | Record::SealingKeys(_)
         | Record::Conflict(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
         Record::Community(c) => {
             if !matches!(device.role, Role::TeamMember { .. }) {
@@ -340,6 +341,15 @@ fn push_session(
         Ok(()) => Vec::new(),
         Err(e) => e.0,
     };
+    // The sensitive note travels only sealed, whatever the status: a plaintext note here
+    // is refused (and nothing of it stored), naming the field.
+    if let Err(e) = validate_sent_session(session) {
+        for p in e.0 {
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+    }
     if session.status == Status::Submitted {
         match tx.get("checklist", &session.checklist_version.to_string())? {
             Some(StoredRecord {

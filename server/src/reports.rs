@@ -74,8 +74,8 @@ pub fn accepted_sessions(
 }
 
 /// Everything stored that a report or an export reads: every team, community, visit and
-/// session, with the visit notes and sensitive notes emptied as they are loaded, so that no
-/// report or export can leak them whatever it does next.
+/// session, with the visit notes, sensitive notes and sealed notes (ciphertext) emptied as
+/// they are loaded, so that no report or export can leak them whatever it does next.
 pub fn stored(storage: &dyn Storage) -> Result<ReportInputs, StorageError> {
     let mut inputs = ReportInputs::default();
     for kind in ["team", "community", "visit", "session"] {
@@ -90,6 +90,7 @@ pub fn stored(storage: &dyn Storage) -> Result<ReportInputs, StorageError> {
                 Record::Session(s) => {
                     let mut s = *s;
                     s.sensitive_note.clear();
+                    s.sealed_note = None;
                     inputs.sessions.push(s);
                 }
                 _ => {}

@@ -195,6 +195,11 @@ async fn the_csv_export_has_accepted_sessions_but_never_the_sensitive_note() {
             !text.contains("SECRET-NOTE"),
             "{format:?} leaks the sensitive note"
         );
+        let sealed = session.sealed_note.as_ref().unwrap();
+        assert!(
+            !text.contains(&sealed.copies[0].ct) && !text.contains(&sealed.copies[0].key_id),
+            "{format:?} carries the sealed note"
+        );
         if format == Format::Csv {
             let mut lines = text.lines();
             let header = lines.next().unwrap();

@@ -113,6 +113,22 @@ impl Mission {
             .expect("team add prints the team id")
     }
 
+    /// `keys set`: the keys `sector`'s sensitive notes are sealed to (hex public keys).
+    pub fn set_sealing_keys(&self, sector: &str, focal_point: &str, escrow: Option<&str>) {
+        let mut args = vec![
+            "keys",
+            "set",
+            "--sector",
+            sector,
+            "--focal-point-key",
+            focal_point,
+        ];
+        if let Some(e) = escrow {
+            args.extend(["--escrow-key", e]);
+        }
+        self.admin(&args);
+    }
+
     /// `enrol --team`: a one-time code.
     pub fn team_code(&self, team: TeamId) -> String {
         self.admin(&["enrol", "--team", &team.to_string()])
@@ -439,7 +455,8 @@ impl Device {
             let rec = self.store.get_session(&summary.id).unwrap();
             visits.insert(rec.session.visit_id);
             records.extend(rec.reviews.into_iter().map(Record::Review));
-            records.push(Record::Session(Box::new(rec.session)));
+            // As it travels: a draft's plaintext note never leaves the device.
+            records.push(Record::Session(Box::new(rec.session.as_sent())));
         }
         for v in visits {
             records.push(Record::Visit(self.store.visit(&v).unwrap()));

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod retention;
 pub mod reviews;
 pub mod schema;
+pub mod sealing;
 pub mod sessions;
 pub(crate) mod sync;
 pub mod visits;

@@ -93,6 +93,7 @@ impl Store {
         // leak it, whatever it does.
         for s in &mut sessions {
             s.sensitive_note.clear();
+            s.sealed_note = None;
         }
         let visits: Vec<Visit> = self
             .visits_of(&sessions)?

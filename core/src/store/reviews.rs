@@ -56,7 +56,16 @@ impl Store {
             })?;
             let from = session.status;
             session.status = next;
-            set_status(tx, &session, revision + 1, at, actor, from, action.code())?;
+            set_status(
+                tx,
+                &session,
+                revision + 1,
+                at,
+                actor,
+                from,
+                action.code(),
+                vec!["status".into()],
+            )?;
             // The server applies the decision to the session when the review reaches it.
             outbox::enqueue(tx, Entity::Review, &id, false)?;
             Ok(())

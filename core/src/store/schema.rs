@@ -183,8 +183,29 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
 ";
 
+/// Migration 5: sealed sensitive notes.
+///
+/// - `sealing_keys`: per sector, the public keys its notes are sealed to (the JSON of
+///   `fieldconsult_model::SealingKeys`), pulled as reference data.
+/// - `sealing_identity`: this device's own X25519 key pair when it reviews (a focal point's
+///   phone): the 32-byte secret lives only here, inside the encrypted database, and never
+///   leaves it; the public half is registered by the mission admin.
+const V5: &str = "
+CREATE TABLE sealing_keys (
+    sector TEXT PRIMARY KEY NOT NULL,
+    body TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE sealing_identity (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret BLOB NOT NULL CHECK (length(secret) = 32),
+    public_key TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+) STRICT;
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

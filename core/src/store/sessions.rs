@@ -10,6 +10,7 @@ use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
 use super::reviews::{addenda_in, reviews_in};
+use super::sealing::seal_note;
 use super::sync::{SESSION_STATE_SQL, SyncState, state_of};
 use super::visits::{unknown, visit_in};
 use super::{Store, now};
@@ -164,6 +165,12 @@ impl Store {
             if session.status != status {
                 return Err(read_only("status"));
             }
+            // The sealed note is set by submission only: an app that does not carry it (or
+            // carries another) can neither drop nor replace it.
+            session.sealed_note = stored
+                .as_ref()
+                .and_then(|s| s.session.as_ref())
+                .and_then(|s| s.sealed_note.clone());
             if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref())
                 && prev.visit_id != session.visit_id
             {
@@ -233,9 +240,25 @@ impl Store {
             let checklist = checklist_in(tx, session.checklist_version)?
                 .ok_or_else(|| unknown("checklist_version"))?;
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
+            // Sealed, and the plaintext gone from the row, in this transaction: a failure
+            // (no keys for the sector) leaves the session a draft with its note.
+            let sealed = seal_note(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
             let from = session.status;
             session.status = next;
-            set_status(tx, &session, revision + 1, at, actor, from, "submit")?;
+            let mut fields = vec!["status".to_owned()];
+            if sealed {
+                fields.extend(["sensitive_note".to_owned(), "sealed_note".to_owned()]);
+            }
+            set_status(
+                tx,
+                &session,
+                revision + 1,
+                at,
+                actor,
+                from,
+                "submit",
+                fields,
+            )?;
             outbox::enqueue(
                 tx,
                 Entity::Session,
@@ -444,7 +467,8 @@ impl Store {
     }
 }
 
-/// Stores a session's new status, with its history line.
+/// Stores a session's new status, with its history line naming `fields`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn set_status(
     tx: &Transaction<'_>,
     session: &Session,
@@ -453,6 +477,7 @@ pub(crate) fn set_status(
     actor: &Actor,
     from: Status,
     action: &str,
+    fields: Vec<String>,
 ) -> Result<()> {
     let id = session.id.to_string();
     let body = encode(session, "session", &id)?;
@@ -479,7 +504,7 @@ pub(crate) fn set_status(
             revision: Some(revision),
             from_status: Some(from),
             to_status: Some(session.status),
-            fields: vec!["status".into()],
+            fields,
         },
     )
 }

@@ -358,9 +358,10 @@ pub(crate) fn load_record(
                     id: parse_id(id, "session")?,
                     visit_id: parse_id(&visit_id, "session")?,
                 })),
-                Some((_, false, Some(b))) => Some(Record::Session(Box::new(decode::<Session>(
-                    &b, "session", id,
-                )?))),
+                // The plaintext sensitive note never leaves the device (see `store::sealing`).
+                Some((_, false, Some(b))) => Some(Record::Session(Box::new(
+                    decode::<Session>(&b, "session", id)?.as_sent(),
+                ))),
                 Some((_, false, None)) => {
                     return Err(Error::Corrupt {
                         entity: "session",
@@ -389,6 +390,7 @@ pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
         Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
+        | Record::SealingKeys(_)
         | Record::Conflict(_) => None,
     }
 }
@@ -427,6 +429,7 @@ pub(crate) fn write_pulled(
         }
         Record::Checklist(c) => write_checklist(tx, c)?,
         Record::ReferralService(s) => write_referral_service(tx, s)?,
+        Record::SealingKeys(k) => super::sealing::write_sealing_keys(tx, k)?,
         Record::Visit(v) => {
             if !exists(
                 tx,
@@ -509,6 +512,7 @@ fn write_session(tx: &Transaction<'_>, s: &Session, now: DateTime<Utc>) -> Resul
         Err(e) => return Err(e),
     };
     let id = s.id.to_string();
+    let s = &super::sealing::keep_local_note(tx, s)?;
     tx.prepare_cached(
         "INSERT INTO sessions (id, visit_id, team_id, community_id, grp, status, started_ms,
              started_offset_s, participants, has_urgent, revision, updated_ms,

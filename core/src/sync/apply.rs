@@ -150,7 +150,10 @@ fn apply_one(
 /// Parents first: reference data, then visits, sessions, and what hangs off sessions.
 fn rank(record: &Record) -> u8 {
     match record {
-        Record::Team(_) | Record::Checklist(_) | Record::ReferralService(_) => 0,
+        Record::Team(_)
+        | Record::Checklist(_)
+        | Record::ReferralService(_)
+        | Record::SealingKeys(_) => 0,
         Record::Community(_) => 1,
         Record::Visit(_) => 2,
         Record::Session(_) | Record::SessionTombstone(_) => 3,

@@ -9,9 +9,9 @@ use chrono::{Duration, Utc};
 use fieldconsult_core::{DatabaseKey, Store};
 use fieldconsult_model::{
     Actor, AffectedGroup, ChecklistAnswer, ChecklistTemplate, Community, CommunityId, Concern,
-    ConcernCategory, Group, Location, Priority, PriorityCategory, ReferralService,
-    ReferralServiceId, ReferralServiceKind, Role, Session, Team, TeamId, Timestamp, TopicResponse,
-    Urgency, Visit, VisitId,
+    ConcernCategory, Group, Location, Priority, PriorityCategory, RecipientSecret, ReferralService,
+    ReferralServiceId, ReferralServiceKind, Role, SealingKeys, Session, Team, TeamId, Timestamp,
+    TopicResponse, Urgency, Visit, VisitId,
 };
 
 pub struct Fixture {
@@ -23,6 +23,10 @@ pub struct Fixture {
     pub team_south: Team,
     pub community: Community,
     pub referral: ReferralService,
+    /// The focal point key every sector's notes are sealed to (with `escrow`).
+    pub focal_point: RecipientSecret,
+    /// The mission's escrow key.
+    pub escrow: RecipientSecret,
 }
 
 pub fn key(byte: u8) -> DatabaseKey {
@@ -91,6 +95,16 @@ impl Fixture {
         store
             .publish_checklist(&ChecklistTemplate::default_v1())
             .unwrap();
+        let focal_point = RecipientSecret::generate().unwrap();
+        let escrow = RecipientSecret::generate().unwrap();
+        let keys = |sector: &str| SealingKeys {
+            sector: sector.into(),
+            focal_point_keys: vec![focal_point.public_key().clone()],
+            escrow_key: Some(escrow.public_key().clone()),
+        };
+        store
+            .upsert_sealing_keys(&[keys("North"), keys("South")])
+            .unwrap();
         Fixture {
             dir,
             path,
@@ -100,6 +114,8 @@ impl Fixture {
             team_south,
             community,
             referral,
+            focal_point,
+            escrow,
         }
     }
 

@@ -917,6 +917,14 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func monthlyReport(scope: ReportScope, month: String, format: ReportFormat, language: Language, minCell: UInt32, listener: ProgressListener?, cancel: CancellationToken?) throws  -> [ReportFile]
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+    func openSensitiveNote(actor: Identity, sessionId: String) throws  -> String
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -976,6 +984,14 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
      * Creates or updates a visit of the actor's team.
      */
     func saveVisit(actor: Identity, visit: Visit) throws  -> Visit
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+    func sealingPublicKey() throws  -> String
     
     /**
      * Submits a complete session for review; every missing field is reported at once.
@@ -1350,6 +1366,23 @@ open func monthlyReport(scope: ReportScope, month: String, format: ReportFormat,
 }
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+open func openSensitiveNote(actor: Identity, sessionId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIdentity_lower(actor),
+        FfiConverterString.lower(sessionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -1499,6 +1532,21 @@ open func saveVisit(actor: Identity, visit: Visit)throws  -> Visit  {
             self.uniffiCloneHandle(),
         FfiConverterTypeIdentity_lower(actor),
         FfiConverterTypeVisit_lower(visit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+open func sealingPublicKey()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sealing_public_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -5293,6 +5341,11 @@ public struct SessionRecord: Equatable, Hashable {
      * one it kept, oldest first: show them to the team and the reviewer.
      */
     public var conflicts: [SessionConflict]
+    /**
+     * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+     * focal point's device; a team device cannot).
+     */
+    public var hasSealedNote: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5324,7 +5377,11 @@ public struct SessionRecord: Equatable, Hashable {
         /**
          * Edits the server did not apply because they were built on an older version than the
          * one it kept, oldest first: show them to the team and the reviewer.
-         */conflicts: [SessionConflict]) {
+         */conflicts: [SessionConflict], 
+        /**
+         * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+         * focal point's device; a team device cannot).
+         */hasSealedNote: Bool) {
         self.session = session
         self.revision = revision
         self.updatedAt = updatedAt
@@ -5334,6 +5391,7 @@ public struct SessionRecord: Equatable, Hashable {
         self.syncState = syncState
         self.syncError = syncError
         self.conflicts = conflicts
+        self.hasSealedNote = hasSealedNote
     }
 
     
@@ -5360,7 +5418,8 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
                 syncPending: FfiConverterBool.read(from: &buf), 
                 syncState: FfiConverterTypeSyncState.read(from: &buf), 
                 syncError: FfiConverterOptionString.read(from: &buf), 
-                conflicts: FfiConverterSequenceTypeSessionConflict.read(from: &buf)
+                conflicts: FfiConverterSequenceTypeSessionConflict.read(from: &buf), 
+                hasSealedNote: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5374,6 +5433,7 @@ public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
         FfiConverterTypeSyncState.write(value.syncState, into: &buf)
         FfiConverterOptionString.write(value.syncError, into: &buf)
         FfiConverterSequenceTypeSessionConflict.write(value.conflicts, into: &buf)
+        FfiConverterBool.write(value.hasSealedNote, into: &buf)
     }
 }
 
@@ -6655,6 +6715,27 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
          */problem: String
     )
     /**
+     * The session has a sensitive note and no sealing keys have arrived for its team's
+     * sector: it stays a draft, its note on this device. Sync, or ask the mission admin.
+     */
+    case NoSealingKeys(
+        /**
+         * The team's sector.
+         */sector: String
+    )
+    /**
+     * The session carries no sealed note.
+     */
+    case NoSealedNote
+    /**
+     * This device holds no key the note was sealed to.
+     */
+    case NotARecipient
+    /**
+     * The sealed note does not open: altered, or moved from another record.
+     */
+    case SealedNoteTampered
+    /**
      * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
     case Storage(
@@ -6748,10 +6829,16 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .Storage(
+        case 23: return .NoSealingKeys(
+            sector: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .NoSealedNote
+        case 25: return .NotARecipient
+        case 26: return .SealedNoteTampered
+        case 27: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .Internal(
+        case 28: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6869,13 +6956,30 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             FfiConverterString.write(problem, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .NoSealingKeys(sector):
             writeInt(&buf, Int32(23))
+            FfiConverterString.write(sector, into: &buf)
+            
+        
+        case .NoSealedNote:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .NotARecipient:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .SealedNoteTampered:
+            writeInt(&buf, Int32(26))
+        
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9563,6 +9667,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() != 58189) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() != 6840) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() != 39354) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9594,6 +9701,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() != 33538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() != 50603) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() != 4573) {

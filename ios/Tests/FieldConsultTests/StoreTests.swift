@@ -33,6 +33,22 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try f.store.raw.integrityCheck(), [])
     }
 
+    func testTheSealingKeyIsCreatedOnceAndANoteWithoutSectorKeysStaysADraft() throws {
+        let f = try Fixture()
+        let key = try f.store.raw.sealingPublicKey()
+        XCTAssertEqual(key.count, 64)
+        XCTAssertEqual(key, try f.store.raw.sealingPublicKey())
+        var draft = try f.completeSession(f.visit(), .women)
+        draft.sensitiveNote = "stays on this device"
+        let s = try f.store.raw.saveSession(actor: f.member, session: draft)
+        XCTAssertThrowsError(try f.store.raw.submitSession(actor: f.member, sessionId: s.id)) { error in
+            guard case FieldConsultError.NoSealingKeys = error else { return XCTFail("got \(error)") }
+        }
+        XCTAssertThrowsError(try f.store.raw.openSensitiveNote(actor: f.member, sessionId: s.id)) { error in
+            guard case FieldConsultError.NoSealedNote = error else { return XCTFail("got \(error)") }
+        }
+    }
+
     func testOpenedStoreWritesAnEncryptedFile() throws {
         let f = try Fixture()
         _ = try f.store.raw.saveSession(actor: f.member, session: f.completeSession(f.visit(), .women))

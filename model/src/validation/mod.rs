@@ -22,9 +22,9 @@ use crate::time::Timestamp;
 
 pub use records::{
     validate_addendum, validate_checklist, validate_community, validate_referral_service,
-    validate_review, validate_team, validate_visit,
+    validate_review, validate_sealing_keys, validate_team, validate_visit,
 };
-pub use session::{Completeness, validate_session};
+pub use session::{Completeness, validate_sent_session, validate_session};
 
 /// Largest participant count of one sex × age band cell.
 pub const MAX_COUNT: u32 = 10_000;
@@ -119,6 +119,9 @@ pub enum Problem {
     InvalidFormat,
     /// Set by the workflow, not by saving.
     ReadOnly,
+    /// Plaintext where only a sealed value may be: the sensitive note of a session that left
+    /// its device, or of a submitted or accepted one.
+    NotSealed,
 }
 
 impl Problem {
@@ -140,6 +143,7 @@ impl Problem {
             Problem::Unknown => "unknown",
             Problem::InvalidFormat => "invalid_format",
             Problem::ReadOnly => "read_only",
+            Problem::NotSealed => "not_sealed",
         }
     }
 }
@@ -179,6 +183,10 @@ impl fmt::Display for Problem {
             Problem::ReadOnly => {
                 write!(f, "is set by the workflow (submit, review), not by saving")
             }
+            Problem::NotSealed => write!(
+                f,
+                "must be empty: this text is sealed at submission and never sent in plaintext"
+            ),
         }
     }
 }

@@ -6,7 +6,8 @@ use chrono::Utc;
 
 use super::{Problem, Report, ValidationContext, ValidationErrors};
 use crate::checklist::ChecklistTemplate;
-use crate::reference::{Community, ReferralService, Team};
+use crate::crypto::seal::MAX_RECIPIENTS;
+use crate::reference::{Community, ReferralService, SealingKeys, Team};
 use crate::review::{Addendum, Decision, Review};
 use crate::text::{MAX_ID, MAX_LINE, MAX_NOTE, TextKind, normalize_in_place};
 use crate::time::round_to_stored_precision;
@@ -33,6 +34,13 @@ impl ReferralService {
     pub fn normalize(&mut self) {
         normalize_in_place(&mut self.name);
         normalize_in_place(&mut self.area);
+    }
+}
+
+impl SealingKeys {
+    /// NFC-normalises the sector name in place (keys are hex, already checked).
+    pub fn normalize(&mut self) {
+        normalize_in_place(&mut self.sector);
     }
 }
 
@@ -196,6 +204,38 @@ pub fn validate_checklist(c: &ChecklistTemplate) -> Result<(), ValidationErrors>
                 MAX_NOTE,
             );
         }
+    }
+    r.finish()
+}
+
+/// Checks a sector's sealing keys: a sector, at least one focal point key, no key twice, and
+/// no more keys than a sealed note carries copies.
+pub fn validate_sealing_keys(k: &SealingKeys) -> Result<(), ValidationErrors> {
+    let mut r = Report::default();
+    r.required_text("sector", &k.sector, TextKind::Line, MAX_LINE);
+    if k.focal_point_keys.is_empty() {
+        r.add("focal_point_keys", Problem::Required);
+    }
+    let all = k.recipients();
+    if all.len() > MAX_RECIPIENTS {
+        r.add(
+            "focal_point_keys",
+            Problem::TooLong {
+                max: MAX_RECIPIENTS,
+                actual: all.len(),
+            },
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, key) in k.focal_point_keys.iter().enumerate() {
+        if !seen.insert(key) {
+            r.add(format!("focal_point_keys[{i}]"), Problem::Duplicate);
+        }
+    }
+    if let Some(e) = &k.escrow_key
+        && seen.contains(e)
+    {
+        r.add("escrow_key", Problem::Duplicate);
     }
     r.finish()
 }

@@ -9,7 +9,9 @@ use super::{
     ValidationContext, ValidationErrors,
 };
 use crate::checklist::ChecklistTemplate;
+use crate::crypto::seal::check_shape;
 use crate::session::{AgeBand, Group, InterpreterSex, Session, Sex};
+use crate::status::Status;
 use crate::taxonomy::{ConcernCategory, PriorityCategory};
 use crate::text::{MAX_LINE, MAX_NOTE, TextKind, normalize_in_place};
 use crate::time::round_to_stored_precision;
@@ -97,11 +99,40 @@ pub fn validate_session(
         TextKind::Note,
         MAX_NOTE,
     );
+    sealing(&mut r, session);
 
     if let Completeness::Submit(checklist) = completeness {
         complete(&mut r, session, checklist);
     }
     r.finish()
+}
+
+/// Checks that `session` may leave its device or be accepted from one: besides
+/// [`validate_session`], its sensitive note travels only sealed, whatever its status (a
+/// draft's plaintext note stays on the device that wrote it). The server applies this to every
+/// pushed session.
+pub fn validate_sent_session(session: &Session) -> Result<(), ValidationErrors> {
+    let mut r = Report::default();
+    if !session.sensitive_note.is_empty() {
+        r.add(SENSITIVE_NOTE, Problem::NotSealed);
+    }
+    r.finish()
+}
+
+/// The field a sealed note seals.
+const SENSITIVE_NOTE: &str = "sensitive_note";
+
+fn sealing(r: &mut Report, s: &Session) {
+    // A submitted or accepted session has been sealed; a returned one may hold a new note
+    // its team is writing on the device.
+    if matches!(s.status, Status::Submitted | Status::Accepted) && !s.sensitive_note.is_empty() {
+        r.add(SENSITIVE_NOTE, Problem::NotSealed);
+    }
+    if let Some(sealed) = &s.sealed_note
+        && check_shape(sealed, SENSITIVE_NOTE).is_err()
+    {
+        r.add("sealed_note", Problem::InvalidFormat);
+    }
 }
 
 fn participants(r: &mut Report, s: &Session) {

@@ -408,7 +408,13 @@ pub fn valid_session_of(group: Group) -> impl Strategy<Value = Session> {
             referral: referred.then(|| Referral {
                 service_id: ReferralServiceId::new(),
             }),
-            sensitive_note,
+            // A submitted or accepted session carries its note only sealed.
+            sensitive_note: if matches!(status, Status::Submitted | Status::Accepted) {
+                String::new()
+            } else {
+                sensitive_note
+            },
+            sealed_note: None,
             status,
         },
     )

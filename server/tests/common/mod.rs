@@ -7,12 +7,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{Duration, Utc};
+use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::{
     Ack, EnrolResponse, PullResponse, PushChange, PushRequest, PushResponse, Record,
 };
 use fieldconsult_model::{
-    ChecklistAnswer, ChecklistTemplate, Community, Group, Role, Session, Status, Team,
-    TopicResponse, Visit, VisitId,
+    ChecklistAnswer, ChecklistTemplate, Community, Group, RecipientSecret, Role, Session, Status,
+    Team, TopicResponse, Visit, VisitId,
 };
 use fieldconsult_server::admin::{self, CommunityInput};
 use fieldconsult_server::{SqliteStorage, Storage};
@@ -200,10 +201,26 @@ pub fn submitted_session(visit: &Visit) -> Session {
             note: String::new(),
         })
         .collect();
-    s.sensitive_note = "SECRET-NOTE-do-not-export".to_owned();
+    // As a device submits it: the note sealed, no plaintext.
+    seal_note(&mut s, "SECRET-NOTE-do-not-export");
     s.status = Status::Submitted;
     s.normalize();
     s
+}
+
+/// Seals `text` as `s`'s sensitive note to a throwaway focal point key (the server never
+/// holds one: to it the note is opaque); returns the key.
+pub fn seal_note(s: &mut Session, text: &str) -> RecipientSecret {
+    let reader = RecipientSecret::generate().unwrap();
+    let id = s.id.to_string();
+    let ctx = SealContext {
+        kind: "session",
+        id: &id,
+        field: "sensitive_note",
+    };
+    s.sealed_note = Some(seal::seal(text, &ctx, &[reader.public_key().clone()]).unwrap());
+    s.sensitive_note.clear();
+    reader
 }
 
 /// A visit and one of its sessions, as a device pushes them the first time.

@@ -20,6 +20,18 @@ class StoreTest {
     }
 
     @Test
+    fun theSealingKeyIsCreatedOnceAndANoteWithoutSectorKeysStaysADraft(): Unit = Fixture().use { f ->
+        val key = f.store.raw.sealingPublicKey()
+        assertEquals(64, key.length)
+        assertEquals(key, f.store.raw.sealingPublicKey())
+        val draft = f.completeSession(f.visit(), Group.WOMEN).copy(sensitiveNote = "stays on this device")
+        val s = f.store.raw.saveSession(f.member, draft)
+        assertFailsWith<FieldConsultException.NoSealingKeys> { f.store.raw.submitSession(f.member, s.id) }
+        assertEquals("stays on this device", f.store.raw.getSession(s.id).session.sensitiveNote)
+        assertFailsWith<FieldConsultException.NoSealedNote> { f.store.raw.openSensitiveNote(f.member, s.id) }
+    }
+
+    @Test
     fun libraryLoadsAndReportsItsVersion() {
         assertEquals("0.1.0", coreVersion())
     }

@@ -779,6 +779,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_panic_wipe(
@@ -800,6 +802,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_session(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit(
+    ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session(
     ): Int
@@ -907,6 +911,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(`ptr`: Long,`scope`: RustBuffer.ByValue,`month`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,`minCell`: Int,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_paired_comparison(`ptr`: Long,`filter`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_panic_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -928,6 +934,8 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_session(`ptr`: Long,`actor`: RustBuffer.ByValue,`session`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit(`ptr`: Long,`actor`: RustBuffer.ByValue,`visit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sealing_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1182,6 +1190,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() and 0xFFFF) != 58189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() and 0xFFFF) != 6840) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() and 0xFFFF) != 39354) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1213,6 +1224,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() and 0xFFFF) != 33538) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() and 0xFFFF) != 50603) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() and 0xFFFF) != 4573) {
@@ -2184,6 +2198,14 @@ public interface FieldConsultStoreInterface {
     fun `monthlyReport`(`scope`: ReportScope, `month`: kotlin.String, `format`: ReportFormat, `language`: Language, `minCell`: kotlin.UInt = 5u, `listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): List<ReportFile>
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+    fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2243,6 +2265,14 @@ public interface FieldConsultStoreInterface {
      * Creates or updates a visit of the actor's team.
      */
     fun `saveVisit`(`actor`: Identity, `visit`: Visit): Visit
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+    fun `sealingPublicKey`(): kotlin.String
     
     /**
      * Submits a complete session for review; every missing field is reported at once.
@@ -2740,6 +2770,28 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
+     * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
+     * and records in the local history who opened it and when (never the text). Fails with
+     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedNoteTampered`. Show the text, never store or log it.
+     */
+    @Throws(FieldConsultException::class)override fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterString.lower(`sessionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Women's and men's views side by side over the matching sessions. Reports progress
      * to `listener`; `cancel` stops it with `Cancelled`.
      */
@@ -2941,6 +2993,26 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterTypeIdentity.lower(`actor`),
         FfiConverterTypeVisit.lower(`visit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The public half of this device's key for sealed sensitive notes, as 64 hex
+     * characters: created on first call and kept, with its secret half, only in this
+     * encrypted store. A focal point shows it to the mission admin, who registers it for the
+     * sector (`fieldconsult-server keys set`).
+     */
+    @Throws(FieldConsultException::class)override fun `sealingPublicKey`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_sealing_public_key(
+        it,
+        _status)
 }
     }
     )
@@ -6173,6 +6245,12 @@ data class SessionRecord (
      * one it kept, oldest first: show them to the team and the reviewer.
      */
     var `conflicts`: List<SessionConflict>
+    , 
+    /**
+     * Whether it carries a sealed sensitive note (open it with `openSensitiveNote` on a
+     * focal point's device; a team device cannot).
+     */
+    var `hasSealedNote`: kotlin.Boolean
     
 ){
     
@@ -6198,6 +6276,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterTypeSyncState.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeSessionConflict.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6210,7 +6289,8 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterBoolean.allocationSize(value.`syncPending`) +
             FfiConverterTypeSyncState.allocationSize(value.`syncState`) +
             FfiConverterOptionalString.allocationSize(value.`syncError`) +
-            FfiConverterSequenceTypeSessionConflict.allocationSize(value.`conflicts`)
+            FfiConverterSequenceTypeSessionConflict.allocationSize(value.`conflicts`) +
+            FfiConverterBoolean.allocationSize(value.`hasSealedNote`)
     )
 
     override fun write(value: SessionRecord, buf: ByteBuffer) {
@@ -6223,6 +6303,7 @@ public object FfiConverterTypeSessionRecord: FfiConverterRustBuffer<SessionRecor
             FfiConverterTypeSyncState.write(value.`syncState`, buf)
             FfiConverterOptionalString.write(value.`syncError`, buf)
             FfiConverterSequenceTypeSessionConflict.write(value.`conflicts`, buf)
+            FfiConverterBoolean.write(value.`hasSealedNote`, buf)
     }
 }
 
@@ -7188,6 +7269,48 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * The session has a sensitive note and no sealing keys have arrived for its team's
+     * sector: it stays a draft, its note on this device. Sync, or ask the mission admin.
+     */
+    class NoSealingKeys(
+        
+        /**
+         * The team's sector.
+         */
+        val `sector`: kotlin.String
+        ) : FieldConsultException() {
+        override val message
+            get() = "sector=${ `sector` }"
+    }
+    
+    /**
+     * The session carries no sealed note.
+     */
+    class NoSealedNote(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * This device holds no key the note was sealed to.
+     */
+    class NotARecipient(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The sealed note does not open: altered, or moved from another record.
+     */
+    class SealedNoteTampered(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
     class Storage(
@@ -7283,10 +7406,16 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            23 -> FieldConsultException.Storage(
+            23 -> FieldConsultException.NoSealingKeys(
                 FfiConverterString.read(buf),
                 )
-            24 -> FieldConsultException.Internal(
+            24 -> FieldConsultException.NoSealedNote()
+            25 -> FieldConsultException.NotARecipient()
+            26 -> FieldConsultException.SealedNoteTampered()
+            27 -> FieldConsultException.Storage(
+                FfiConverterString.read(buf),
+                )
+            28 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7397,6 +7526,23 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 4UL
                 + FfiConverterUShort.allocationSize(value.`status`)
                 + FfiConverterString.allocationSize(value.`problem`)
+            )
+            is FieldConsultException.NoSealingKeys -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`sector`)
+            )
+            is FieldConsultException.NoSealedNote -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.NotARecipient -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.SealedNoteTampered -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
             )
             is FieldConsultException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7516,13 +7662,30 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
-            is FieldConsultException.Storage -> {
+            is FieldConsultException.NoSealingKeys -> {
                 buf.putInt(23)
+                FfiConverterString.write(value.`sector`, buf)
+                Unit
+            }
+            is FieldConsultException.NoSealedNote -> {
+                buf.putInt(24)
+                Unit
+            }
+            is FieldConsultException.NotARecipient -> {
+                buf.putInt(25)
+                Unit
+            }
+            is FieldConsultException.SealedNoteTampered -> {
+                buf.putInt(26)
+                Unit
+            }
+            is FieldConsultException.Storage -> {
+                buf.putInt(27)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(24)
+                buf.putInt(28)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }

@@ -1,0 +1,403 @@
+//! The sensitive note on the device: sealed at submission (fail closed without keys), never
+//! sent in plaintext (drafts included) while acks and hashes still agree, kept locally when a
+//! colleague's edit of the draft arrives, and opened offline by a reviewer's device only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod sync_support;
+
+use common::{Fixture, complete_session, key, raw_connection};
+use fieldconsult_core::{Error, NoProgress, Store, SyncState};
+use fieldconsult_model::crypto::seal::{self, SealContext};
+use fieldconsult_model::wire::Record;
+use fieldconsult_model::{Group, Role, SealError, SealingKeys, Session, Status, Team, TeamId};
+use sync_support::FakeServer;
+
+const NOTE: &str = "She asked that the clinic not be named. NOTE-MARKER-5b1";
+
+fn ctx(id: &str) -> SealContext<'_> {
+    SealContext {
+        kind: "session",
+        id,
+        field: "sensitive_note",
+    }
+}
+
+fn draft_with_note(f: &Fixture) -> Session {
+    let visit = f.visit_of(&f.team_a);
+    let mut s = complete_session(&visit, Group::Women);
+    s.sensitive_note = NOTE.into();
+    f.store.save_session(&f.alice(), &s).unwrap()
+}
+
+#[test]
+fn submission_seals_the_note_and_removes_the_plaintext_from_the_row() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    let submitted = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert_eq!(submitted.status, Status::Submitted);
+    assert!(submitted.sensitive_note.is_empty());
+    let stored = f.store.get_session(&s.id).unwrap().session;
+    assert!(stored.sensitive_note.is_empty(), "no plaintext left");
+    let sealed = stored.sealed_note.clone().unwrap();
+    assert_eq!(sealed.copies.len(), 2, "focal point and escrow");
+    let id = s.id.to_string();
+    assert_eq!(
+        seal::open(&sealed, &ctx(&id), &f.focal_point)
+            .unwrap()
+            .as_str(),
+        NOTE
+    );
+    assert_eq!(
+        seal::open(&sealed, &ctx(&id), &f.escrow).unwrap().as_str(),
+        NOTE
+    );
+    // History names the sealed fields, never the text.
+    let h = f.store.history(&id).unwrap();
+    let submit = h.iter().find(|e| e.action == "submit").unwrap();
+    assert!(submit.fields.contains(&"sealed_note".to_owned()));
+    assert!(h.iter().all(|e| !format!("{e:?}").contains("MARKER")));
+}
+
+/// Every row of every table, each value as text, that contains `needle`.
+fn rows_containing(conn: &rusqlite::Connection, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut hits = Vec::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                let text = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    _ => continue,
+                };
+                if text.contains(needle) {
+                    hits.push(table.clone());
+                }
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn after_submission_no_row_of_any_table_holds_the_plaintext() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    let conn = raw_connection(&f.path);
+    assert!(
+        !rows_containing(&conn, "NOTE-MARKER-5b1").is_empty(),
+        "the draft's note is in its row: the scan finds it"
+    );
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    let hits = rows_containing(&conn, "NOTE-MARKER-5b1");
+    assert!(hits.is_empty(), "plaintext left in {hits:?}");
+    let settings = f.store.settings().unwrap();
+    assert!(settings.secure_delete, "freed pages are overwritten");
+}
+
+#[test]
+fn submission_without_keys_for_the_sector_fails_closed_and_keeps_the_draft_note() {
+    let f = Fixture::new();
+    let east = Team {
+        id: TeamId::new(),
+        name: "Engagement Team E".into(),
+        sector: "East".into(),
+    };
+    f.store.upsert_teams(std::slice::from_ref(&east)).unwrap();
+    let actor = f.member(&east);
+    let visit = f.visit_of(&east);
+    let mut s = complete_session(&visit, Group::Women);
+    s.sensitive_note = NOTE.into();
+    f.store.save_session(&actor, &s).unwrap();
+    let err = f.store.submit_session(&actor, &s.id).unwrap_err();
+    assert!(
+        matches!(&err, Error::NoSealingKeys { sector } if sector == "East"),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("MARKER"));
+    let kept = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(kept.status, Status::Draft);
+    assert_eq!(kept.sensitive_note, NOTE);
+    assert!(kept.sealed_note.is_none());
+    // Without a note there is nothing to seal: the same sector submits.
+    let mut plain = complete_session(&visit, Group::Men);
+    plain.sensitive_note = "   ".into();
+    f.store.save_session(&actor, &plain).unwrap();
+    let submitted = f.store.submit_session(&actor, &plain.id).unwrap();
+    assert!(submitted.sealed_note.is_none() && submitted.sensitive_note.is_empty());
+}
+
+#[test]
+fn after_sealing_the_team_device_cannot_read_the_note() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    // No key on this device at all.
+    let err = f.store.open_sensitive_note(&f.alice(), &s.id).unwrap_err();
+    assert!(
+        matches!(err, Error::Seal(SealError::NoCopyForKey { .. })),
+        "{err:?}"
+    );
+    // Even with a key of its own, it is not among the recipients.
+    f.store.sealing_public_key().unwrap();
+    let err = f.store.open_sensitive_note(&f.alice(), &s.id).unwrap_err();
+    assert!(
+        matches!(err, Error::Seal(SealError::NoCopyForKey { .. })),
+        "{err:?}"
+    );
+    // And the app cannot put a sealed note in by saving, nor drop it.
+    let err = f
+        .store
+        .open_sensitive_note(&f.alice(), &draft_with_note(&f).id)
+        .unwrap_err();
+    assert!(matches!(err, Error::NothingSealed { .. }), "{err:?}");
+}
+
+#[test]
+fn saving_neither_sets_nor_drops_a_sealed_note() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            &s.id,
+            fieldconsult_model::Decision::Returned,
+            "add counts",
+        )
+        .unwrap();
+    let returned = f.store.get_session(&s.id).unwrap().session;
+    let sealed = returned.sealed_note.clone().unwrap();
+    let mut edit = returned.clone();
+    edit.sealed_note = None;
+    edit.participants.female.unknown = 1;
+    let saved = f.store.save_session(&f.alice(), &edit).unwrap();
+    assert_eq!(saved.sealed_note.as_ref(), Some(&sealed), "kept");
+    // Resubmitted without a new note: the sealed one stays.
+    let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert_eq!(again.sealed_note.as_ref(), Some(&sealed));
+}
+
+fn enrolled(f: &Fixture) -> FakeServer {
+    let server = FakeServer::new(f.alice().role.clone());
+    f.store
+        .enrol(&server, "CODE-1234", "Team A tablet")
+        .unwrap();
+    server
+}
+
+#[test]
+fn a_draft_note_never_leaves_the_device_and_the_draft_still_syncs() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    let s = draft_with_note(&f);
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.rejected, 0);
+    let pushed: Vec<Record> = server
+        .pushes()
+        .into_iter()
+        .flat_map(|p| p.records)
+        .collect();
+    let session = pushed
+        .iter()
+        .find_map(|r| match r {
+            Record::Session(p) if p.id == s.id => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        session.sensitive_note.is_empty(),
+        "the draft went without its note"
+    );
+    assert!(
+        !serde_json::to_string(&pushed).unwrap().contains("MARKER"),
+        "nothing of the note on the wire"
+    );
+    // Acknowledged as sent: synced, and the note is still here.
+    let record = f.store.get_session(&s.id).unwrap();
+    assert_eq!(record.sync_state, SyncState::Synced);
+    assert_eq!(record.session.sensitive_note, NOTE);
+    // Device and server agree on the record as it travels.
+    let held = server.hash_of("session", &s.id.to_string()).unwrap();
+    assert_eq!(
+        held,
+        Record::Session(Box::new(record.session.as_sent())).hash()
+    );
+    // A second sync has nothing to send.
+    let report = f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.pushed, 0);
+}
+
+#[test]
+fn a_colleagues_edit_of_the_draft_keeps_the_note_written_here() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    let s = draft_with_note(&f);
+    f.store.sync(&server, &NoProgress).unwrap();
+    // A colleague's device edits the draft (it never had the note) and pushes it.
+    let mut theirs = f.store.get_session(&s.id).unwrap().session.as_sent();
+    theirs.participants.female.unknown = 4;
+    server.insert(Record::Session(Box::new(theirs)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    let mine = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(mine.participants.female.unknown, 4, "their edit applied");
+    assert_eq!(mine.sensitive_note, NOTE, "my note kept");
+    // And it still seals at submission, from this device.
+    let submitted = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert!(submitted.sealed_note.is_some());
+}
+
+/// A reviewer's device of sector North, with its own store and key, and a fake server that
+/// serves it what the team device pushed.
+struct Reviewer {
+    store: Store,
+    _dir: tempfile::TempDir,
+    server: FakeServer,
+}
+
+fn reviewer_device(f: &Fixture) -> Reviewer {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("reviewer.db"), &key(9)).unwrap();
+    let server = FakeServer::new(Role::Reviewer {
+        sector: "North".into(),
+    });
+    store
+        .enrol(&server, "CODE-REVIEWER", "Focal point North")
+        .unwrap();
+    server.insert(Record::Team(f.team_a.clone()));
+    server.insert(Record::Community(f.community.clone()));
+    Reviewer {
+        store,
+        _dir: dir,
+        server,
+    }
+}
+
+/// Serves the reviewer every record the team device pushed, in order.
+fn relay(team_server: &FakeServer, reviewer: &Reviewer) {
+    for p in team_server.pushes() {
+        for r in p.records {
+            reviewer.server.insert(r);
+        }
+    }
+    reviewer.store.sync(&reviewer.server, &NoProgress).unwrap();
+}
+
+#[test]
+fn a_reviewer_device_opens_a_pulled_note_offline_and_the_opening_is_recorded() {
+    let f = Fixture::new();
+    let reviewer = reviewer_device(&f);
+    // The mission admin registers the reviewer's key for sector North.
+    let public = reviewer.store.sealing_public_key().unwrap();
+    f.store
+        .upsert_sealing_keys(&[SealingKeys {
+            sector: "North".into(),
+            focal_point_keys: vec![public.clone()],
+            escrow_key: Some(f.escrow.public_key().clone()),
+        }])
+        .unwrap();
+    let team_server = enrolled(&f);
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store.sync(&team_server, &NoProgress).unwrap();
+    relay(&team_server, &reviewer);
+
+    let actor = f.north_reviewer();
+    let pulled = reviewer.store.get_session(&s.id).unwrap().session;
+    assert!(pulled.sensitive_note.is_empty());
+    let text = reviewer.store.open_sensitive_note(&actor, &s.id).unwrap();
+    assert_eq!(text.as_str(), NOTE);
+    let h = reviewer.store.history(&s.id.to_string()).unwrap();
+    let opened: Vec<_> = h
+        .iter()
+        .filter(|e| e.action == "open_sensitive_note")
+        .collect();
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].actor, actor.id);
+    assert!(h.iter().all(|e| !format!("{e:?}").contains("MARKER")));
+    // The key is created once and kept.
+    assert_eq!(reviewer.store.sealing_public_key().unwrap(), public);
+}
+
+#[test]
+fn sealed_note_moved_to_another_session_fails_to_open_on_the_reviewer_device() {
+    let f = Fixture::new();
+    let reviewer = reviewer_device(&f);
+    let public = reviewer.store.sealing_public_key().unwrap();
+    f.store
+        .upsert_sealing_keys(&[SealingKeys {
+            sector: "North".into(),
+            focal_point_keys: vec![public],
+            escrow_key: None,
+        }])
+        .unwrap();
+    let team_server = enrolled(&f);
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    let other = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &other.id).unwrap();
+    f.store.sync(&team_server, &NoProgress).unwrap();
+    // A forger on the path copies the first session's sealed note into the second.
+    let sealed = f.store.get_session(&s.id).unwrap().session.sealed_note;
+    let mut forged = f.store.get_session(&other.id).unwrap().session;
+    forged.sealed_note = sealed;
+    relay(&team_server, &reviewer);
+    reviewer.server.insert(Record::Session(Box::new(forged)));
+    reviewer.store.sync(&reviewer.server, &NoProgress).unwrap();
+    let actor = f.north_reviewer();
+    let err = reviewer
+        .store
+        .open_sensitive_note(&actor, &other.id)
+        .unwrap_err();
+    assert!(matches!(err, Error::Seal(SealError::Tampered)), "{err:?}");
+    assert_eq!(
+        reviewer
+            .store
+            .open_sensitive_note(&actor, &s.id)
+            .unwrap()
+            .as_str(),
+        NOTE
+    );
+}
+
+#[test]
+fn a_returned_session_resubmitted_with_a_new_note_seals_the_new_one() {
+    let f = Fixture::new();
+    let s = draft_with_note(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            &s.id,
+            fieldconsult_model::Decision::Returned,
+            "more detail",
+        )
+        .unwrap();
+    let mut edit = f.store.get_session(&s.id).unwrap().session;
+    edit.sensitive_note = "A second note, written after the return.".into();
+    f.store.save_session(&f.alice(), &edit).unwrap();
+    let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert!(again.sensitive_note.is_empty());
+    let id = s.id.to_string();
+    assert_eq!(
+        seal::open(
+            again.sealed_note.as_ref().unwrap(),
+            &ctx(&id),
+            &f.focal_point
+        )
+        .unwrap()
+        .as_str(),
+        "A second note, written after the return."
+    );
+}

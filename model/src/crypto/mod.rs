@@ -1,0 +1,3 @@
+//! Cryptography of records: sealed fields.
+
+pub mod seal;
