@@ -194,6 +194,8 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
     let mission = Mission::start();
     let team = mission.add_team("Engagement Team 7", "East");
     let reviewer = mission.reviewer_device("East", "focal-point");
+    let focal_point_key = reviewer.store.sealing_public_key().unwrap().to_hex();
+    mission.set_sealing_keys("East", &focal_point_key, None);
 
     // The team phone keeps its store alone in its folder, so the folder is what it wrote.
     let phone_dir = tempfile::tempdir().unwrap();

@@ -265,6 +265,15 @@ impl Store {
                 &id.to_string(),
                 session.has_urgent_concern(),
             )?;
+            Ok((session, sealed))
+        })
+        .and_then(|(session, sealed)| {
+            // The WAL still holds the frames of every draft version, plaintext note included
+            // (encrypted with the database key, so readable by whoever extracts it). Copy
+            // them into the database, where secure_delete zeroed the old cells, and truncate.
+            if sealed {
+                self.checkpoint()?;
+            }
             Ok(session)
         })
     }
