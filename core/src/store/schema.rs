@@ -183,8 +183,19 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
 ";
 
+/// Migration 5: consent withdrawals waiting to be sent (`wire::ConsentWithdrawal`: ids and
+/// a time, never content). A row leaves once the server has applied the withdrawal; while
+/// it is here, a pulled version of the session is not let back in.
+const V5: &str = "
+CREATE TABLE consent_withdrawals (
+    session_id TEXT PRIMARY KEY NOT NULL,
+    withdrawn_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
