@@ -57,6 +57,8 @@ impl SqliteStorage {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted records (a withdrawn consent) are overwritten, not just unlinked.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
         Ok(SqliteStorage {
@@ -249,6 +251,35 @@ impl RecordTx for SqliteTx<'_> {
         self.tx
             .prepare_cached("DELETE FROM records WHERE kind = :kind AND id = :id")?
             .execute(named_params! {":kind": kind, ":id": id})?;
+        Ok(())
+    }
+
+    fn erase_session(&mut self, session_id: &str) -> Result<(), StorageError> {
+        // Children first, found by the session they name; change-log entries before the
+        // records that say which they are.
+        for sql in [
+            "DELETE FROM changes WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum') AND id IN
+                    (SELECT id FROM records WHERE kind IN ('review', 'addendum')
+                       AND json_extract(body, '$.record.session_id') = :id))
+                OR (kind = 'conflict' AND id IN
+                    (SELECT id FROM records WHERE kind = 'conflict'
+                       AND (json_extract(body, '$.record.lost.record.id') = :id
+                         OR json_extract(body, '$.record.lost.record.session_id') = :id)))",
+            "DELETE FROM records WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum')
+                    AND json_extract(body, '$.record.session_id') = :id)
+                OR (kind = 'conflict'
+                    AND (json_extract(body, '$.record.lost.record.id') = :id
+                      OR json_extract(body, '$.record.lost.record.session_id') = :id))",
+            "DELETE FROM record_history WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum')
+                    AND json_extract(body, '$.record.session_id') = :id)",
+        ] {
+            self.tx
+                .prepare_cached(sql)?
+                .execute(named_params! {":id": session_id})?;
+        }
         Ok(())
     }
 
