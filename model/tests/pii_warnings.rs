@@ -229,3 +229,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Any text at all (every script, control characters, lone digits of every kind) is
+    /// scanned without a panic, and each kind is reported at most once, in a fixed order.
+    #[test]
+    fn any_text_is_scanned_and_each_kind_reported_once(text in any::<String>()) {
+        let kinds = scan(&text);
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        sorted.dedup();
+        prop_assert_eq!(kinds, sorted);
+    }
+}
