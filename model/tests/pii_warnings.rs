@@ -193,7 +193,10 @@ fn confirmed_warnings_are_the_ones_listed_exactly() {
         kind: P,
     };
     let all = [phone.clone(), email.clone()];
-    assert_eq!(unconfirmed(&all, &[phone.clone()]), vec![email.clone()]);
+    assert_eq!(
+        unconfirmed(&all, std::slice::from_ref(&phone)),
+        vec![email.clone()]
+    );
     assert_eq!(unconfirmed(&all, &[elsewhere]), all.to_vec());
     assert_eq!(unconfirmed(&all, &all), Vec::new());
 }

@@ -315,7 +315,7 @@ fn is_phone(chars: &[char], g: &[Group]) -> bool {
 
 /// `08.00-10.00`: pairs of hours and minutes joined by dots.
 fn is_time_range(chars: &[char], g: &[Group]) -> bool {
-    g.len() % 2 == 0
+    g.len().is_multiple_of(2)
         && g.chunks(2).all(|p| {
             chars[p[0].end..p[1].start] == ['.']
                 && p[0].len() <= 2
@@ -435,7 +435,7 @@ fn has_decimal_pair(chars: &[char]) -> bool {
                 j += 1;
                 between += 1;
             }
-            if between >= 1 && between <= 6 && decimal_at(chars, j).is_some() {
+            if (1..=6).contains(&between) && decimal_at(chars, j).is_some() {
                 return true;
             }
             i = end;
@@ -522,7 +522,7 @@ fn grid_ref_at(chars: &[char], i: usize) -> Option<usize> {
         } else {
             (0, end_a)
         };
-        if b == 0 && a >= 6 && a % 2 == 0 && ends_word(end_a) {
+        if b == 0 && a >= 6 && a.is_multiple_of(2) && ends_word(end_a) {
             return Some(end_a);
         }
         if b != 0 && a == b && a >= 3 && ends_word(end_b) {
@@ -595,7 +595,7 @@ fn has_plus_code(chars: &[char]) -> bool {
             && !chars.get(end).is_some_and(|c| c.is_alphanumeric());
         let has_letter = chars[start..end].iter().any(|c| c.is_ascii_alphabetic());
         if (4..=8).contains(&before)
-            && before % 2 == 0
+            && before.is_multiple_of(2)
             && (2..=3).contains(&after)
             && bounded
             && has_letter
