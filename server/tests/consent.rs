@@ -219,3 +219,43 @@ async fn a_withdrawn_session_pushed_again_is_refused() {
     );
     assert_eq!(server.storage_sessions(), 0);
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The server's database and its WAL, as bytes (the server's SQLite is not encrypted).
+fn server_files(server: &Server) -> Vec<(String, Vec<u8>)> {
+    ["server.db", "server.db-wal"]
+        .into_iter()
+        .filter_map(|name| {
+            let path = server.db_path().with_file_name(name);
+            std::fs::read(&path)
+                .ok()
+                .map(|bytes| (name.to_owned(), bytes))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn no_byte_of_the_withdrawn_text_is_left_in_the_server_files() {
+    let server = Server::new();
+    let phone = server.member(&server.team_a).await;
+    let reviewer = server.reviewer("West").await;
+    let session = accepted_with_history(&server, &phone, &reviewer).await;
+    // The control: before the withdrawal, the text is there to be found.
+    assert!(
+        server_files(&server)
+            .iter()
+            .any(|(_, bytes)| contains(bytes, MARKER.as_bytes()))
+    );
+    server
+        .push(&phone, vec![new_change(withdrawal(&session))])
+        .await;
+    for (name, bytes) in server_files(&server) {
+        assert!(
+            !contains(&bytes, MARKER.as_bytes()),
+            "the withdrawn text is still in {name}"
+        );
+    }
+}

@@ -174,6 +174,13 @@ fn commit_group(
     Ok(results)
 }
 
+/// Whether a push carries a consent withdrawal.
+fn withdraws(changes: &[PushChange]) -> bool {
+    changes
+        .iter()
+        .any(|c| matches!(c.record, Record::ConsentWithdrawal(_)))
+}
+
 const SELECT_RECORD: &str =
     "SELECT body, hash, team_id FROM records WHERE kind = :kind AND id = :id";
 
@@ -580,6 +587,12 @@ impl Storage for SqliteStorage {
             };
             match commit_group(&mut conn, &group) {
                 Ok(results) => {
+                    if group.iter().any(|job| withdraws(&job.changes)) {
+                        // A withdrawn session's pages were zeroed (secure_delete), but older
+                        // images of them sit in the WAL: fold it in and truncate it. Best
+                        // effort: a reader in the middle of a pull can keep it for a while.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
                     for (job, result) in group.iter().zip(results) {
                         job.set_result(result)?;
                     }
