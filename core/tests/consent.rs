@@ -13,6 +13,7 @@ mod sync_support;
 use aes::Aes256;
 use aes::cipher::{Array, BlockCipherDecrypt, KeyInit};
 use common::{Fixture, complete_session, key};
+use fieldconsult_core::TransportError;
 use fieldconsult_core::store::consent::Withdrawal;
 use fieldconsult_core::{Error, NoProgress, Store};
 use fieldconsult_model::validation::session_warnings;
@@ -20,7 +21,7 @@ use fieldconsult_model::wire::{ConsentWithdrawal, Record};
 use fieldconsult_model::{
     Decision, FieldWarning, Group, Session, Status, TransitionError, WarningKind,
 };
-use sync_support::FakeServer;
+use sync_support::{FakeServer, Hook};
 
 const PAGE: usize = 4096;
 /// SQLCipher 4's reserve at the end of each page: a 16-byte IV and a 64-byte HMAC.
@@ -217,6 +218,32 @@ fn a_synced_session_is_deleted_here_and_its_withdrawal_alone_is_sent() {
     // A second sync sends nothing more.
     f.store.sync(&server, &NoProgress).unwrap();
     assert_eq!(server.pushes().len(), pushes_before + 1);
+}
+
+#[test]
+fn a_session_whose_push_lost_its_answer_is_withdrawn_from_the_server_too() {
+    let f = Fixture::new();
+    let server = FakeServer::new(f.alice().role.clone());
+    f.store
+        .enrol(&server, "CODE-1234", "Team A tablet")
+        .unwrap();
+    let s = f.submitted_session(Group::Women);
+    // The server stores the push; its answer never arrives.
+    server.set_hook(|_, req| {
+        if req.path == "/v1/push" {
+            Hook::LoseAnswer(TransportError::Timeout)
+        } else {
+            Hook::Pass
+        }
+    });
+    assert!(f.store.sync(&server, &NoProgress).is_err());
+    server.clear_hook();
+    assert!(server.hash_of("session", &s.id.to_string()).is_some());
+    assert_eq!(
+        f.store.withdraw_consent(&f.alice(), &s.id).unwrap(),
+        Withdrawal::Queued,
+        "the server may hold it: the withdrawal must go"
+    );
 }
 
 #[test]

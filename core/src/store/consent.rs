@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
 use super::reference::team_in;
+use super::retention::DELETE_SESSION;
 use super::sessions::live_in;
 use super::visits::visit_in;
 use super::{Store, now};
@@ -78,15 +79,26 @@ impl Store {
 }
 
 /// Whether the server may hold session `id`: it acknowledged a version once (the device
-/// holds the server's hash of it), or a push carrying it is awaiting its answer.
+/// holds the server's hash of it), or a push ever carried it (its answer may have been
+/// lost after the server stored it: an interrupted sync leaves no other sign).
 fn may_be_on_server(tx: &Transaction<'_>, id: &SessionId) -> Result<bool> {
     Ok(tx
         .prepare_cached(
             "SELECT 1 FROM sync_state
              WHERE entity = 'session' AND entity_id = :id
-               AND (server_hash IS NOT NULL OR state = 'sent')",
+               AND (server_hash IS NOT NULL OR state = 'sent')
+             UNION ALL SELECT 1 FROM sessions_sent WHERE session_id = :id",
         )?
         .exists(named_params! {":id": id.to_string()})?)
+}
+
+/// Notes that a push carries session `id`, within the caller's transaction.
+pub(crate) fn mark_sent(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sessions_sent (session_id) VALUES (:id) ON CONFLICT DO NOTHING",
+    )?
+    .execute(named_params! {":id": id})?;
+    Ok(())
 }
 
 /// Deletes session `id` and everything recorded about it on this device, within the caller's
@@ -94,30 +106,21 @@ fn may_be_on_server(tx: &Transaction<'_>, id: &SessionId) -> Result<bool> {
 /// conflict notices, and pulled records parked for it. Nothing is left to push.
 pub(crate) fn erase_session(tx: &Transaction<'_>, id: &SessionId) -> Result<()> {
     let id = id.to_string();
-    // Children first (foreign keys); their bookkeeping before them.
-    for sql in [
+    // What a retention purge leaves alone, because it purges only what the server has: the
+    // outbox, conflict notices on the children, parked pulls. Then the purge's own steps.
+    let extra = [
         "DELETE FROM outbox WHERE (entity = 'review' AND entity_id IN
              (SELECT id FROM reviews WHERE session_id = :id))
             OR (entity = 'addendum' AND entity_id IN
              (SELECT id FROM addenda WHERE session_id = :id))
             OR (entity = 'session' AND entity_id = :id)",
-        "DELETE FROM sync_state WHERE (entity = 'review' AND entity_id IN
-             (SELECT id FROM reviews WHERE session_id = :id))
-            OR (entity = 'addendum' AND entity_id IN
-             (SELECT id FROM addenda WHERE session_id = :id))
-            OR (entity = 'session' AND entity_id = :id)",
-        "DELETE FROM history WHERE entity_id = :id
-            OR entity_id IN (SELECT id FROM reviews WHERE session_id = :id)
-            OR entity_id IN (SELECT id FROM addenda WHERE session_id = :id)",
         "DELETE FROM conflicts WHERE record_id = :id
             OR record_id IN (SELECT id FROM reviews WHERE session_id = :id)
             OR record_id IN (SELECT id FROM addenda WHERE session_id = :id)",
         // A parked review or addendum waits for this session: it names it in its body.
         "DELETE FROM sync_parked WHERE record_id = :id OR instr(body, :id) > 0",
-        "DELETE FROM reviews WHERE session_id = :id",
-        "DELETE FROM addenda WHERE session_id = :id",
-        "DELETE FROM sessions WHERE id = :id",
-    ] {
+    ];
+    for sql in extra.iter().chain(DELETE_SESSION) {
         tx.prepare_cached(sql)?.execute(named_params! {":id": id})?;
     }
     Ok(())

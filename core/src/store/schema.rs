@@ -183,14 +183,23 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
 ";
 
-/// Migration 5: consent withdrawals waiting to be sent (`wire::ConsentWithdrawal`: ids and
-/// a time, never content). A row leaves once the server has applied the withdrawal; while
-/// it is here, a pulled version of the session is not let back in.
+/// Migration 5: consent withdrawal.
+///
+/// - `consent_withdrawals`: withdrawals waiting to be sent (`wire::ConsentWithdrawal`: ids
+///   and a time, never content). A row leaves once the server has applied the withdrawal;
+///   while it is here, a pulled version of the session is not let back in.
+/// - `sessions_sent`: sessions a push ever carried. A withdrawal of one of them is sent
+///   even without an acknowledgement: the answer may have been lost after the server
+///   stored it. Goes with the session.
 const V5: &str = "
 CREATE TABLE consent_withdrawals (
     session_id TEXT PRIMARY KEY NOT NULL,
     withdrawn_ms INTEGER NOT NULL,
     body TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE sessions_sent (
+    session_id TEXT PRIMARY KEY NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
 ";
 

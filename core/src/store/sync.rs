@@ -95,6 +95,9 @@ pub(crate) fn set_state(
     .execute(named_params! {
         ":entity": entity.code(), ":id": id, ":state": state.code(), ":reason": reason,
     })?;
+    if state == SyncState::Sent && entity == Entity::Session {
+        super::consent::mark_sent(tx, id)?;
+    }
     Ok(())
 }
 
