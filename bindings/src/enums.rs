@@ -35,6 +35,7 @@ pub enum Action {
     Return,
     Delete,
     AddAddendum,
+    WithdrawConsent,
 }
 
 /// A reviewer's decision.

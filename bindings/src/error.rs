@@ -26,6 +26,14 @@ pub enum FieldConsultError {
         /// Every problem, each naming its field.
         problems: Vec<FieldProblem>,
     },
+    /// Free text of the session looks like a phone number, an e-mail address or precise
+    /// coordinates and the author has not confirmed it: show the fields, then submit with
+    /// `submitSessionConfirming`.
+    #[error("{} warning(s) to confirm", warnings.len())]
+    UnconfirmedWarnings {
+        /// The unconfirmed warnings (field and kind, never the text).
+        warnings: Vec<crate::warnings::FieldWarning>,
+    },
     /// The key does not open this database; the file was left untouched.
     #[error("the key does not open this database")]
     WrongKey,
@@ -206,6 +214,9 @@ impl From<CoreError> for FieldConsultError {
                 FieldConsultError::NewerSchema { found, supported }
             }
             CoreError::Validation(v) => v.into(),
+            CoreError::UnconfirmedWarnings { warnings } => FieldConsultError::UnconfirmedWarnings {
+                warnings: warnings.into_iter().map(Into::into).collect(),
+            },
             CoreError::Transition(TransitionError::NotAllowed { from, action }) => {
                 FieldConsultError::InvalidTransition { from, action }
             }

@@ -6,6 +6,7 @@
 //! a `Validation` error naming its field, like any other bad input. Every call is guarded so
 //! that a panic below becomes [`FieldConsultError::Internal`] instead of crashing the app.
 
+mod consent;
 mod enums;
 mod error;
 mod labels;
@@ -17,6 +18,7 @@ mod reports;
 mod session;
 mod store;
 mod sync;
+mod warnings;
 
 pub use error::{FieldConsultError, FieldProblem};
 pub use labels::{
@@ -40,6 +42,7 @@ pub use store::FieldConsultStore;
 pub use sync::{
     Enrolment, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TlsOptions, TransportFailure,
 };
+pub use warnings::{FieldWarning, session_warnings, visit_warnings};
 
 uniffi::setup_scaffolding!();
 

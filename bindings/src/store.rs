@@ -31,7 +31,7 @@ pub struct FieldConsultStore {
 }
 
 impl FieldConsultStore {
-    fn store(&self) -> Result<Arc<Store>> {
+    pub(crate) fn store(&self) -> Result<Arc<Store>> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner.clone().ok_or(FieldConsultError::Closed)
     }
@@ -64,7 +64,7 @@ fn lift_all<F, M>(list: &str, items: Vec<F>, lift: impl Fn(F, &mut Lift) -> M) -
     l.finish(lifted)
 }
 
-fn session_id(id: &str) -> Result<SessionId> {
+pub(crate) fn session_id(id: &str) -> Result<SessionId> {
     let mut l = Lift::default();
     let id = l.id("session_id", id);
     l.finish(id)
@@ -76,7 +76,7 @@ fn filter(f: SessionFilter) -> Result<fieldconsult_core::SessionFilter> {
     l.finish(f)
 }
 
-fn actor(a: Identity) -> Result<fieldconsult_model::Actor> {
+pub(crate) fn actor(a: Identity) -> Result<fieldconsult_model::Actor> {
     let mut l = Lift::default();
     let a = a.lift(&mut l);
     l.finish(a)
@@ -249,7 +249,9 @@ impl FieldConsultStore {
         })
     }
 
-    /// Submits a complete session for review; every missing field is reported at once.
+    /// Submits a complete session for review; every missing field is reported at once. Free
+    /// text that looks like a phone number, an e-mail or precise coordinates is refused with
+    /// `UnconfirmedWarnings` until confirmed with `submitSessionConfirming`.
     pub fn submit_session(&self, actor: Identity, session_id: String) -> Result<Session> {
         guard(|| {
             let id = self::session_id(&session_id)?;

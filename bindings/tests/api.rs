@@ -355,3 +355,64 @@ fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
         .unwrap_err();
     assert!(matches!(err, FieldConsultError::NoSealedNote), "{err:?}");
 }
+
+#[test]
+fn warnings_cross_as_field_and_kind_and_a_withdrawal_erases_a_draft() {
+    use fieldconsult_ffi::{FieldWarning, session_warnings};
+    use fieldconsult_model::validation::WarningKind;
+    let e = env();
+    let v = visit(&e);
+    let mut s = new_session_draft(
+        v.id.clone(),
+        Group::Women,
+        "2026-11-20T09:00:00+03:00".into(),
+    )
+    .unwrap();
+    s.sensitive_note = "her number 0912 345 678".into();
+    let s = e.store.save_session(member(&e.team), s).unwrap();
+    assert_eq!(
+        session_warnings(s.clone()).unwrap(),
+        vec![FieldWarning {
+            field: "sensitive_note".into(),
+            kind: WarningKind::Phone
+        }]
+    );
+    let reviewer = Identity {
+        id: "gfp".into(),
+        role: Role::Reviewer {
+            sector: "West".into(),
+        },
+    };
+    assert!(matches!(
+        e.store.withdraw_consent(reviewer, s.id.clone()),
+        Err(FieldConsultError::NotPermitted { .. })
+    ));
+    assert_eq!(
+        e.store
+            .withdraw_consent(member(&e.team), s.id.clone())
+            .unwrap(),
+        fieldconsult_core::Withdrawal::Erased
+    );
+    assert!(matches!(
+        e.store.get_session(s.id),
+        Err(FieldConsultError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn unconfirmed_warnings_map_to_their_ffi_case_without_text() {
+    use fieldconsult_model::validation::{FieldWarning, WarningKind};
+    let e: FieldConsultError = fieldconsult_core::Error::UnconfirmedWarnings {
+        warnings: vec![FieldWarning {
+            field: "concerns[0].location".into(),
+            kind: WarningKind::Coordinates,
+        }],
+    }
+    .into();
+    let FieldConsultError::UnconfirmedWarnings { warnings } = &e else {
+        panic!("expected UnconfirmedWarnings");
+    };
+    assert_eq!(warnings[0].field, "concerns[0].location");
+    assert_eq!(warnings[0].kind, WarningKind::Coordinates);
+    assert_eq!(e.to_string(), "1 warning(s) to confirm");
+}

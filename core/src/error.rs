@@ -1,7 +1,7 @@
 //! The core's error type. Messages name what was wrong and where, never user text: they are
 //! safe to log and to show.
 
-use fieldconsult_model::{TransitionError, ValidationErrors};
+use fieldconsult_model::{FieldWarning, TransitionError, ValidationErrors};
 
 /// Result with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,6 +43,14 @@ pub enum Error {
     /// The record breaks validation rules; every problem is listed.
     #[error("{0}")]
     Validation(#[from] ValidationErrors),
+    /// Free text of the session looks like a phone number, an e-mail address or precise
+    /// coordinates, and the author has not confirmed it; every such field is listed (path
+    /// and kind, never the text). Submit again confirming them once checked.
+    #[error("{} warning(s) to confirm before submitting: {}", warnings.len(), list_warnings(warnings))]
+    UnconfirmedWarnings {
+        /// The unconfirmed warnings.
+        warnings: Vec<FieldWarning>,
+    },
     /// The workflow or the actor's role does not allow this action.
     #[error("{0}")]
     Transition(#[from] TransitionError),
@@ -138,4 +146,12 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Storage(e),
         }
     }
+}
+
+fn list_warnings(warnings: &[FieldWarning]) -> String {
+    warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

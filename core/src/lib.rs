@@ -14,6 +14,7 @@ pub mod sync;
 pub use error::{Error, Result};
 pub use key::DatabaseKey;
 pub use progress::{NoProgress, Progress};
+pub use store::consent::Withdrawal;
 pub use store::history::HistoryEntry;
 pub use store::outbox::{Entity, OutboxEntry};
 pub use store::sessions::{BadgeCounts, Page, SessionFilter, SessionRecord, SessionSummary};

@@ -92,6 +92,7 @@ pub fn validate_record(record: &Record, ctx: &ValidationContext) -> Result<(), V
             validate_addendum(a, ctx)
         }
         Record::Conflict(c) => validate_record(&c.lost, ctx),
+        Record::ConsentWithdrawal(_) => Ok(()),
     }
 }
 

@@ -35,5 +35,7 @@ pub use session::{
 pub use status::{Action, Actor, Role, Status, TransitionError};
 pub use taxonomy::{AffectedGroup, ConcernCategory, FocusTag, PriorityCategory, Urgency};
 pub use time::Timestamp;
-pub use validation::{FieldError, Problem, ValidationContext, ValidationErrors};
+pub use validation::{
+    FieldError, FieldWarning, Problem, ValidationContext, ValidationErrors, WarningKind,
+};
 pub use visit::Visit;

@@ -73,6 +73,9 @@ impl Status {
             (Submitted, Return) => Returned,
             (Draft, Delete) => Draft,
             (Accepted, AddAddendum) => Accepted,
+            // Consent is withdrawn whatever the status, even after acceptance: the session
+            // is then deleted everywhere, so the status it "leads to" is moot.
+            (_, WithdrawConsent) => self,
             _ => {
                 return Err(TransitionError::NotAllowed { from: self, action });
             }
@@ -103,6 +106,9 @@ pub enum Action {
     Delete,
     /// Append a correction to an accepted session.
     AddAddendum,
+    /// Delete the session everywhere because its participants withdrew their consent (the
+    /// authoring team only, in any status).
+    WithdrawConsent,
 }
 
 impl Action {
@@ -115,6 +121,7 @@ impl Action {
             Action::Return => "return",
             Action::Delete => "delete",
             Action::AddAddendum => "add_addendum",
+            Action::WithdrawConsent => "withdraw_consent",
         }
     }
 

@@ -45,6 +45,21 @@ pub struct SessionTombstone {
     pub visit_id: VisitId,
 }
 
+/// What is left of a session whose participants withdrew their consent after it reached the
+/// server: ids and a time, nothing of its content. The server deletes the session, its
+/// reviews, addenda and stored versions, keeps only this, and serves it by pull so that
+/// every device in scope deletes its copy. Only the authoring team withdraws
+/// ([`crate::status::Action::WithdrawConsent`]); a resend is acknowledged as already stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentWithdrawal {
+    /// The withdrawn session (also the record's id).
+    pub session_id: SessionId,
+    /// Its visit, which says whose it was.
+    pub visit_id: VisitId,
+    /// When the team recorded the withdrawal.
+    pub withdrawn_at: Timestamp,
+}
+
 /// An edit the server did not apply because it was built on an older version than the one
 /// the server holds. The server keeps its version, files the pushed one in its history, and
 /// sends this notice, carrying the edit, to the record's team and its sector's reviewers, so
@@ -104,6 +119,8 @@ pub enum Record {
     Addendum(Addendum),
     /// An edit the server did not apply (server → device).
     Conflict(ConflictNotice),
+    /// A session deleted everywhere because consent was withdrawn.
+    ConsentWithdrawal(ConsentWithdrawal),
 }
 
 impl Record {
@@ -121,6 +138,7 @@ impl Record {
             Record::Review(_) => "review",
             Record::Addendum(_) => "addendum",
             Record::Conflict(_) => "conflict",
+            Record::ConsentWithdrawal(_) => "consent_withdrawal",
         }
     }
 
@@ -138,6 +156,7 @@ impl Record {
             Record::Review(r) => r.id.to_string(),
             Record::Addendum(a) => a.id.to_string(),
             Record::Conflict(c) => c.lost_hash.clone(),
+            Record::ConsentWithdrawal(w) => w.session_id.to_string(),
         }
     }
 
@@ -291,6 +310,8 @@ pub mod reasons {
     pub const UNKNOWN_PARENT: &str = "unknown_parent";
     /// Reviews and addenda are append-only: an existing one cannot be changed.
     pub const IMMUTABLE: &str = "immutable";
+    /// The session's consent was withdrawn: it is deleted and cannot come back.
+    pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
 }
 
 /// An RFC 9457 problem document.

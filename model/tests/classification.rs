@@ -8,7 +8,7 @@ use fieldconsult_model::classification::{Class, FIELDS, class_of};
 use fieldconsult_model::crypto::seal::{SealContext, seal};
 use fieldconsult_model::fixtures::{Fixture, october_2026};
 use fieldconsult_model::report::{MonthlyReport, ReportOptions, ReportScope};
-use fieldconsult_model::wire::{ConflictNotice, Record, SessionTombstone};
+use fieldconsult_model::wire::{ConflictNotice, ConsentWithdrawal, Record, SessionTombstone};
 use fieldconsult_model::{
     Addendum, AddendumId, ChecklistTemplate, Decision, FocusTag, Location, RecipientSecret,
     ReferralService, ReferralServiceKind, Review, ReviewId, SealingKeys, Session,
@@ -109,6 +109,11 @@ fn every_kind(f: &Fixture) -> Vec<Record> {
         Record::SessionTombstone(SessionTombstone {
             id: session.id,
             visit_id: session.visit_id,
+        }),
+        Record::ConsentWithdrawal(ConsentWithdrawal {
+            session_id: session.id,
+            visit_id: session.visit_id,
+            withdrawn_at: at,
         }),
         Record::Review(Review {
             id: ReviewId::new(),

@@ -335,3 +335,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_the_authoring_team_withdraws_consent_and_in_every_status() {
+    let owner = team("East");
+    let other_team = member_of(&team("East"));
+    for status in Status::ALL {
+        assert_eq!(
+            authorize(&member_of(&owner), WithdrawConsent, status, &owner),
+            Ok(status)
+        );
+        for refused in [&other_team, &reviewer_of("East"), &reviewer_of("West")] {
+            assert_eq!(
+                authorize(refused, WithdrawConsent, status, &owner),
+                Err(TransitionError::NotPermitted {
+                    action: WithdrawConsent
+                })
+            );
+        }
+    }
+}

@@ -13,7 +13,7 @@ use fieldconsult_model::validation::{
     validate_community, validate_review, validate_sent_session, validate_session, validate_visit,
 };
 use fieldconsult_model::wire::{
-    Ack, AckOutcome, ConflictNotice, PushChange, Record, SessionTombstone,
+    Ack, AckOutcome, ConflictNotice, ConsentWithdrawal, PushChange, Record, SessionTombstone,
 };
 use fieldconsult_model::{Decision, Session, Team};
 
@@ -103,6 +103,7 @@ pub fn apply_change(
         },
         Record::Session(s) => push_session(tx, device, &actor, change, s, now, &ctx)?,
         Record::SessionTombstone(t) => push_tombstone(tx, device, &actor, change, t, now)?,
+        Record::ConsentWithdrawal(w) => push_withdrawal(tx, &actor, change, w, now)?,
         Record::Review(r) => push_review(tx, &actor, change, r, now, &ctx)?,
         Record::Addendum(a) => match session_owner(tx, &a.session_id.to_string())? {
             None => Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)),
@@ -319,6 +320,9 @@ fn push_session(
     if !own_team {
         return Ok(Step::Refused(Refusal::new(reasons::FORBIDDEN)));
     }
+    if is_withdrawn(tx, &id)? {
+        return Ok(Step::Refused(Refusal::new(reasons::CONSENT_WITHDRAWN)));
+    }
     let hash = record.hash();
     let stored = tx.get("session", &id)?;
     let stored_session = match &stored {
@@ -438,6 +442,10 @@ fn push_tombstone(
     let Some(owner) = visit_owner(tx, &t.visit_id.to_string())? else {
         return Ok(Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)));
     };
+    if is_withdrawn(tx, &id)? {
+        // Deleted already, more thoroughly than a draft's deletion would.
+        return Ok(ack(record, AckOutcome::AlreadyStored, hash));
+    }
     if tx
         .get("session_tombstone", &id)?
         .is_some_and(|stored| stored.hash == hash)
@@ -470,6 +478,52 @@ fn push_tombstone(
         tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;
         tx.remove("session", &id)?;
     }
+    tx.put(record, &hash, Some(&owner), now)?;
+    Ok(ack(record, AckOutcome::Stored, hash))
+}
+
+/// Whether the consent of session `id` was withdrawn: it must not come back.
+fn is_withdrawn(tx: &mut dyn RecordTx, id: &str) -> Result<bool, StorageError> {
+    Ok(tx.get("consent_withdrawal", id)?.is_some())
+}
+
+/// Consent withdrawn by the authoring team (any status): the session, its reviews, addenda,
+/// conflict notices and every stored version of them are deleted; only the withdrawal (ids
+/// and a time) is kept, and served by pull so that the other devices in scope delete their
+/// copies. A resend, or a second device of the team withdrawing too, changes nothing.
+fn push_withdrawal(
+    tx: &mut dyn RecordTx,
+    actor: &Actor,
+    change: &PushChange,
+    w: &ConsentWithdrawal,
+    now: DateTime<Utc>,
+) -> Result<Step, StorageError> {
+    let record = &change.record;
+    let id = record.id();
+    if let Some(stored) = tx.get("consent_withdrawal", &id)? {
+        return Ok(ack(record, AckOutcome::AlreadyStored, stored.hash));
+    }
+    let Some(owner) = visit_owner(tx, &w.visit_id.to_string())? else {
+        return Ok(Step::Refused(Refusal::new(reasons::UNKNOWN_PARENT)));
+    };
+    let status = match tx.get("session", &id)? {
+        Some(StoredRecord {
+            record: Record::Session(s),
+            ..
+        }) => {
+            // The rights are those over the session's own visit.
+            if s.visit_id != w.visit_id {
+                return Ok(Step::Refused(Refusal::new(reasons::FORBIDDEN)));
+            }
+            s.status
+        }
+        _ => Status::Draft,
+    };
+    if let Err(e) = status::authorize(actor, Action::WithdrawConsent, status, &owner) {
+        return Ok(Step::Refused(e.into()));
+    }
+    tx.erase_session(&id)?;
+    let hash = record.hash();
     tx.put(record, &hash, Some(&owner), now)?;
     Ok(ack(record, AckOutcome::Stored, hash))
 }

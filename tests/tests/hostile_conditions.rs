@@ -568,9 +568,10 @@ fn full_filesystem_during_a_write_is_disk_full() {
 ///
 /// How the older store is built: the current app records the sessions, then the store is
 /// rolled back to the older schema by dropping what the later migrations added and setting
-/// `user_version`. That is exact, not an imitation: migrations 2–5 only add tables and an
+/// `user_version`. That is exact, not an imitation: migrations 2–6 only add tables and an
 /// index (`sync_state`, `sync_meta`, `sync_parked`, `conflicts`, `sealing_keys`,
-/// `sealing_identity`, `sessions_by_team_status`)
+/// `sealing_identity`, `consent_withdrawals`, `sessions_sent`,
+/// `sessions_by_team_status`)
 /// and never change the rows of the tables they find, so an older app writing the same
 /// sessions leaves the same rows in `visits`, `sessions`, `outbox` and `history`. The rows
 /// dropped with those tables are sync bookkeeping an older app did not have: from version 3
@@ -597,7 +598,8 @@ fn app_upgrade_mid_outbox_loses_nothing() {
         {
             let conn = keyed(&path);
             let mut rollback = String::from(
-                "DROP TABLE sealing_identity; DROP TABLE sealing_keys; DROP TABLE conflicts;",
+                "DROP TABLE sessions_sent; DROP TABLE consent_withdrawals;
+                 DROP TABLE sealing_identity; DROP TABLE sealing_keys; DROP TABLE conflicts;",
             );
             if version < 3 {
                 rollback.push_str(

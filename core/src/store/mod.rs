@@ -8,6 +8,7 @@
 
 mod codec;
 pub mod conflicts;
+pub mod consent;
 pub mod history;
 pub mod outbox;
 pub mod reference;

@@ -19,8 +19,9 @@ WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'session' AND o.entity
       AND NOT EXISTS (SELECT 1 FROM addenda a JOIN outbox o
                       ON o.entity = 'addendum' AND o.entity_id = a.id WHERE a.session_id = s.id)))";
 
-/// Deletes one session with its reviews, addenda, their history and sync bookkeeping.
-const DELETE_SESSION: &[&str] = &[
+/// Deletes one session with its reviews, addenda, their history and sync bookkeeping (also
+/// the last step of a consent withdrawal, `super::consent::erase_session`).
+pub(crate) const DELETE_SESSION: &[&str] = &[
     "DELETE FROM history WHERE entity_id = :id
         OR entity_id IN (SELECT id FROM reviews WHERE session_id = :id)
         OR entity_id IN (SELECT id FROM addenda WHERE session_id = :id)",

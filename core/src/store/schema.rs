@@ -204,8 +204,28 @@ CREATE TABLE sealing_identity (
 ) STRICT;
 ";
 
+/// Migration 6: consent withdrawal.
+///
+/// - `consent_withdrawals`: withdrawals waiting to be sent (`wire::ConsentWithdrawal`: ids
+///   and a time, never content). A row leaves once the server has applied the withdrawal;
+///   while it is here, a pulled version of the session is not let back in.
+/// - `sessions_sent`: sessions a push ever carried. A withdrawal of one of them is sent
+///   even without an acknowledgement: the answer may have been lost after the server
+///   stored it. Goes with the session.
+const V6: &str = "
+CREATE TABLE consent_withdrawals (
+    session_id TEXT PRIMARY KEY NOT NULL,
+    withdrawn_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE sessions_sent (
+    session_id TEXT PRIMARY KEY NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

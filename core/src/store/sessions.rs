@@ -16,11 +16,12 @@ use super::visits::{unknown, visit_in};
 use super::{Store, now};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use fieldconsult_model::validation::{Completeness, validate_session};
+use fieldconsult_model::validation::pii::unconfirmed;
+use fieldconsult_model::validation::{Completeness, session_warnings, validate_session};
 use fieldconsult_model::wire::ConflictNotice;
 use fieldconsult_model::{
-    Action, Actor, Addendum, CommunityId, FieldError, Group, Problem, Review, Session, SessionId,
-    Status, TeamId, Timestamp, ValidationErrors, VisitId, status::authorize,
+    Action, Actor, Addendum, CommunityId, FieldError, FieldWarning, Group, Problem, Review,
+    Session, SessionId, Status, TeamId, Timestamp, ValidationErrors, VisitId, status::authorize,
 };
 
 /// A session with everything recorded about it.
@@ -225,8 +226,27 @@ impl Store {
     }
 
     /// Submits a draft or returned session for review. Only a complete session passes:
-    /// participants, consent, end time, and every required topic of its checklist.
+    /// participants, consent, end time, and every required topic of its checklist; and only
+    /// one whose free text raises no warning (a phone number, an e-mail, precise
+    /// coordinates): otherwise [`Error::UnconfirmedWarnings`] lists them, and the author
+    /// confirms them with [`Store::submit_session_confirming`].
     pub fn submit_session(&self, actor: &Actor, id: &SessionId) -> Result<Session> {
+        self.submit_session_confirming(actor, id, &[])
+    }
+
+    /// [`Store::submit_session`], with the warnings the author has seen and confirmed
+    /// (`fieldconsult_model::validation::session_warnings` of the session as shown).
+    ///
+    /// The confirmation travels with the submission it allows and is checked against the
+    /// session as stored at that moment, so it cannot outlive an edit: a warning on a field
+    /// that changed afterwards, or a new one, is unconfirmed until confirmed again with the
+    /// next submission. Nothing of a confirmation is stored.
+    pub fn submit_session_confirming(
+        &self,
+        actor: &Actor,
+        id: &SessionId,
+        confirmed: &[FieldWarning],
+    ) -> Result<Session> {
         let (at, ctx) = now();
         self.write(|tx| {
             let (mut session, revision) = live_in(tx, id)?;
@@ -240,6 +260,7 @@ impl Store {
             let checklist = checklist_in(tx, session.checklist_version)?
                 .ok_or_else(|| unknown("checklist_version"))?;
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
+            check_confirmed_warnings(&session, confirmed)?;
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
             // (no keys for the sector) leaves the session a draft with its note.
             let sealed = seal_note(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
@@ -473,6 +494,16 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// Refuses a session whose free text raises a warning not in `confirmed`.
+fn check_confirmed_warnings(session: &Session, confirmed: &[FieldWarning]) -> Result<()> {
+    let left = unconfirmed(&session_warnings(session), confirmed);
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::UnconfirmedWarnings { warnings: left })
     }
 }
 

@@ -95,6 +95,9 @@ pub(crate) fn set_state(
     .execute(named_params! {
         ":entity": entity.code(), ":id": id, ":state": state.code(), ":reason": reason,
     })?;
+    if state == SyncState::Sent && entity == Entity::Session {
+        super::consent::mark_sent(tx, id)?;
+    }
     Ok(())
 }
 
@@ -391,7 +394,8 @@ pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
         | Record::Checklist(_)
         | Record::ReferralService(_)
         | Record::SealingKeys(_)
-        | Record::Conflict(_) => None,
+        | Record::Conflict(_)
+        | Record::ConsentWithdrawal(_) => None,
     }
 }
 
@@ -485,6 +489,12 @@ pub(crate) fn write_pulled(
             })?;
         }
         Record::Conflict(c) => super::conflicts::write_notice(tx, c)?,
+        Record::ConsentWithdrawal(w) => {
+            // Consent withdrawn on another device of the team: this copy goes too, with
+            // whatever was recorded about it here.
+            super::consent::erase_session(tx, &w.session_id)?;
+            super::consent::sent(tx, &w.session_id.to_string())?;
+        }
         Record::Addendum(a) => {
             if !session_exists(tx, &a.session_id)? {
                 return Ok(Written::MissingParent);

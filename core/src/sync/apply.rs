@@ -4,11 +4,13 @@ use chrono::Utc;
 use rusqlite::Transaction;
 
 use crate::error::Result;
+use crate::store::consent::is_withdrawn;
 use crate::store::outbox::is_pending;
 use crate::store::sync::{
     SyncState, Written, entity_of, load_record, park, parked, set_base_hash, set_cursor,
     set_server_hash, state_of, unpark, write_pulled,
 };
+use fieldconsult_model::SessionId;
 use fieldconsult_model::wire::{PulledRecord, Record};
 
 /// What the device holds of a record a pull brings.
@@ -99,6 +101,13 @@ fn apply_one(
     applied: &mut Applied,
 ) -> Result<Written> {
     let now = Utc::now();
+    if let Some(session_id) = withdrawn_session(&pulled.record)
+        && is_withdrawn(tx, session_id)?
+    {
+        // Withdrawn here, the withdrawal not yet applied by the server: nothing of the
+        // session comes back.
+        return Ok(Written::Stored);
+    }
     let Some(entity) = entity_of(&pulled.record) else {
         // Reference data only the server writes.
         return write_pulled(tx, &pulled.record, now);
@@ -158,6 +167,19 @@ fn rank(record: &Record) -> u8 {
         Record::Visit(_) => 2,
         Record::Session(_) | Record::SessionTombstone(_) => 3,
         Record::Review(_) | Record::Addendum(_) | Record::Conflict(_) => 4,
+        // Last: a session arriving in the same page is erased, not left behind.
+        Record::ConsentWithdrawal(_) => 5,
+    }
+}
+
+/// The session a pulled record is, or hangs off.
+fn withdrawn_session(record: &Record) -> Option<&SessionId> {
+    match record {
+        Record::Session(s) => Some(&s.id),
+        Record::SessionTombstone(t) => Some(&t.id),
+        Record::Review(r) => Some(&r.session_id),
+        Record::Addendum(a) => Some(&a.session_id),
+        _ => None,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod https;
 mod pull;
 mod push;
 pub mod transport;
+mod withdrawals;
 
 use std::sync::atomic::Ordering;
 
@@ -130,7 +131,8 @@ impl Store {
         let running = Running::start(self)?;
         let creds = self.read(credentials)?.ok_or(Error::NotEnrolled)?;
         let mut report = SyncReport::default();
-        let result = push::push(self, transport, &creds, progress, &mut report)
+        let result = withdrawals::push_withdrawals(self, transport, &creds, &mut report)
+            .and_then(|()| push::push(self, transport, &creds, progress, &mut report))
             .and_then(|done| pull::pull(self, transport, &creds, progress, &mut report, done));
         drop(running);
         match result {

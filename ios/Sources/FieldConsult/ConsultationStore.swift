@@ -74,6 +74,19 @@ public final class ConsultationStore: @unchecked Sendable {
         }
     }
 
+    /// Submits a session with the warnings the author saw (`sessionWarnings`) and confirmed.
+    /// Throws `FieldConsultError.UnconfirmedWarnings` listing any other: the confirmation
+    /// holds for this submission only, so a field edited since must be confirmed again.
+    public func submit(actor: Identity, sessionId: String, confirming confirmed: [FieldWarning] = []) throws -> Session {
+        try raw.submitSessionConfirming(actor: actor, sessionId: sessionId, confirmed: confirmed)
+    }
+
+    /// Deletes a session because its participants withdrew their consent: `.erased` if the
+    /// server never had it, `.queued` if the withdrawal goes with the next sync.
+    public func withdrawConsent(actor: Identity, sessionId: String) throws -> Withdrawal {
+        try raw.withdrawConsent(actor: actor, sessionId: sessionId)
+    }
+
     /// Closes the database and deletes it with its companion files.
     public func wipe() throws {
         try raw.wipe()

@@ -819,6 +819,12 @@ public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) 
 public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     
     /**
+     * Deletes a session of the actor's team because its participants withdrew their
+     * consent, in any status. Only the authoring team may (`NotPermitted` otherwise).
+     */
+    func withdrawConsent(actor: Identity, sessionId: String) throws  -> Withdrawal
+    
+    /**
      * Records that the server durably stored `entries` (as read by `pending_changes`).
      */
     func acknowledge(entries: [OutboxEntry]) throws 
@@ -994,7 +1000,9 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func sealingPublicKey() throws  -> String
     
     /**
-     * Submits a complete session for review; every missing field is reported at once.
+     * Submits a complete session for review; every missing field is reported at once. Free
+     * text that looks like a phone number, an e-mail or precise coordinates is refused with
+     * `UnconfirmedWarnings` until confirmed with `submitSessionConfirming`.
      */
     func submitSession(actor: Identity, sessionId: String) throws  -> Session
     
@@ -1041,6 +1049,14 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
      * Closes the store and deletes its database with the `-wal` and `-shm` files.
      */
     func wipe() throws 
+    
+    /**
+     * Submits a session whose warnings the author has seen and confirmed. The
+     * confirmation holds for this submission only and is checked against the session as
+     * stored: a warning on a field edited since, or a new one, is refused again with
+     * `UnconfirmedWarnings`.
+     */
+    func submitSessionConfirming(actor: Identity, sessionId: String, confirmed: [FieldWarning]) throws  -> Session
     
 }
 /**
@@ -1115,6 +1131,21 @@ public static func `open`(path: String, key: Data?, preciseLocations: Bool = fal
 }
     
 
+    
+    /**
+     * Deletes a session of the actor's team because its participants withdrew their
+     * consent, in any status. Only the authoring team may (`NotPermitted` otherwise).
+     */
+open func withdrawConsent(actor: Identity, sessionId: String)throws  -> Withdrawal  {
+    return try  FfiConverterTypeWithdrawal_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_withdraw_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIdentity_lower(actor),
+        FfiConverterString.lower(sessionId),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Records that the server durably stored `entries` (as read by `pending_changes`).
@@ -1552,7 +1583,9 @@ open func sealingPublicKey()throws  -> String  {
 }
     
     /**
-     * Submits a complete session for review; every missing field is reported at once.
+     * Submits a complete session for review; every missing field is reported at once. Free
+     * text that looks like a phone number, an e-mail or precise coordinates is refused with
+     * `UnconfirmedWarnings` until confirmed with `submitSessionConfirming`.
      */
 open func submitSession(actor: Identity, sessionId: String)throws  -> Session  {
     return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
@@ -1669,6 +1702,24 @@ open func wipe()throws   {try rustCallWithError(FfiConverterTypeFieldConsultErro
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Submits a session whose warnings the author has seen and confirmed. The
+     * confirmation holds for this submission only and is checked against the session as
+     * stored: a warning on a field edited since, or a new one, is refused again with
+     * `UnconfirmedWarnings`.
+     */
+open func submitSessionConfirming(actor: Identity, sessionId: String, confirmed: [FieldWarning])throws  -> Session  {
+    return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session_confirming(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIdentity_lower(actor),
+        FfiConverterString.lower(sessionId),
+        FfiConverterSequenceTypeFieldWarning.lower(confirmed),uniffiCallStatus
+    )
+})
 }
     
 
@@ -3304,6 +3355,76 @@ public func FfiConverterTypeFieldProblem_lift(_ buf: RustBuffer) throws -> Field
 #endif
 public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuffer {
     return FfiConverterTypeFieldProblem.lower(value)
+}
+
+
+/**
+ * One free-text field that looks like it holds a phone number, an e-mail address or
+ * precise coordinates: its path and the kind, never the text.
+ */
+public struct FieldWarning: Equatable, Hashable {
+    /**
+     * Path of the field (`priorities[2].note`), as in validation problems.
+     */
+    public var field: String
+    /**
+     * What the text looks like.
+     */
+    public var kind: WarningKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Path of the field (`priorities[2].note`), as in validation problems.
+         */field: String, 
+        /**
+         * What the text looks like.
+         */kind: WarningKind) {
+        self.field = field
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldWarning: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldWarning: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldWarning {
+        return
+            try FieldWarning(
+                field: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeWarningKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldWarning, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterTypeWarningKind.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldWarning_lift(_ buf: RustBuffer) throws -> FieldWarning {
+    return try FfiConverterTypeFieldWarning.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldWarning_lower(_ value: FieldWarning) -> RustBuffer {
+    return FfiConverterTypeFieldWarning.lower(value)
 }
 
 
@@ -6096,6 +6217,7 @@ public enum Action: Equatable, Hashable {
     case `return`
     case delete
     case addAddendum
+    case withdrawConsent
 
 
 
@@ -6129,6 +6251,8 @@ public struct FfiConverterTypeAction: FfiConverterRustBuffer {
         
         case 6: return .addAddendum
         
+        case 7: return .withdrawConsent
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6159,6 +6283,10 @@ public struct FfiConverterTypeAction: FfiConverterRustBuffer {
         
         case .addAddendum:
             writeInt(&buf, Int32(6))
+        
+        
+        case .withdrawConsent:
+            writeInt(&buf, Int32(7))
         
         }
     }
@@ -6572,6 +6700,16 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
          */problems: [FieldProblem]
     )
     /**
+     * Free text of the session looks like a phone number, an e-mail address or precise
+     * coordinates and the author has not confirmed it: show the fields, then submit with
+     * `submitSessionConfirming`.
+     */
+    case UnconfirmedWarnings(
+        /**
+         * The unconfirmed warnings (field and kind, never the text).
+         */warnings: [FieldWarning]
+    )
+    /**
      * The key does not open this database; the file was left untouched.
      */
     case WrongKey
@@ -6784,61 +6922,64 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 1: return .Validation(
             problems: try FfiConverterSequenceTypeFieldProblem.read(from: &buf)
             )
-        case 2: return .WrongKey
-        case 3: return .KeyUnavailable(
+        case 2: return .UnconfirmedWarnings(
+            warnings: try FfiConverterSequenceTypeFieldWarning.read(from: &buf)
+            )
+        case 3: return .WrongKey
+        case 4: return .KeyUnavailable(
             storeExists: try FfiConverterBool.read(from: &buf)
             )
-        case 4: return .InvalidKey(
+        case 5: return .InvalidKey(
             length: try FfiConverterUInt32.read(from: &buf)
             )
-        case 5: return .EncryptionUnavailable
-        case 6: return .NewerSchema(
+        case 6: return .EncryptionUnavailable
+        case 7: return .NewerSchema(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 7: return .NotFound(
+        case 8: return .NotFound(
             entity: try FfiConverterString.read(from: &buf), 
             id: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidTransition(
+        case 9: return .InvalidTransition(
             from: try FfiConverterTypeStatus.read(from: &buf), 
             action: try FfiConverterTypeAction.read(from: &buf)
             )
-        case 9: return .NotPermitted(
+        case 10: return .NotPermitted(
             action: try FfiConverterTypeAction.read(from: &buf)
             )
-        case 10: return .Closed
-        case 11: return .InvalidCursor
-        case 12: return .DiskFull
-        case 13: return .Cancelled
-        case 14: return .Busy
-        case 15: return .NotEnrolled
-        case 16: return .Unauthorized
-        case 17: return .Revoked
-        case 18: return .CertificateRejected(
+        case 11: return .Closed
+        case 12: return .InvalidCursor
+        case 13: return .DiskFull
+        case 14: return .Cancelled
+        case 15: return .Busy
+        case 16: return .NotEnrolled
+        case 17: return .Unauthorized
+        case 18: return .Revoked
+        case 19: return .CertificateRejected(
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .PinMismatch
-        case 20: return .InvalidTlsOptions(
+        case 20: return .PinMismatch
+        case 21: return .InvalidTlsOptions(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Network(
+        case 22: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .Server(
+        case 23: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .NoSealingKeys(
+        case 24: return .NoSealingKeys(
             sector: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .NoSealedNote
-        case 25: return .NotARecipient
-        case 26: return .SealedNoteTampered
-        case 27: return .Storage(
+        case 25: return .NoSealedNote
+        case 26: return .NotARecipient
+        case 27: return .SealedNoteTampered
+        case 28: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .Internal(
+        case 29: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6858,128 +6999,133 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             FfiConverterSequenceTypeFieldProblem.write(problems, into: &buf)
             
         
-        case .WrongKey:
+        case let .UnconfirmedWarnings(warnings):
             writeInt(&buf, Int32(2))
+            FfiConverterSequenceTypeFieldWarning.write(warnings, into: &buf)
+            
+        
+        case .WrongKey:
+            writeInt(&buf, Int32(3))
         
         
         case let .KeyUnavailable(storeExists):
-            writeInt(&buf, Int32(3))
+            writeInt(&buf, Int32(4))
             FfiConverterBool.write(storeExists, into: &buf)
             
         
         case let .InvalidKey(length):
-            writeInt(&buf, Int32(4))
+            writeInt(&buf, Int32(5))
             FfiConverterUInt32.write(length, into: &buf)
             
         
         case .EncryptionUnavailable:
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(6))
         
         
         case let .NewerSchema(found,supported):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(7))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .NotFound(entity,id):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(entity, into: &buf)
             FfiConverterString.write(id, into: &buf)
             
         
         case let .InvalidTransition(from,action):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterTypeStatus.write(from, into: &buf)
             FfiConverterTypeAction.write(action, into: &buf)
             
         
         case let .NotPermitted(action):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
             FfiConverterTypeAction.write(action, into: &buf)
             
         
         case .Closed:
-            writeInt(&buf, Int32(10))
-        
-        
-        case .InvalidCursor:
             writeInt(&buf, Int32(11))
         
         
-        case .DiskFull:
+        case .InvalidCursor:
             writeInt(&buf, Int32(12))
         
         
-        case .Cancelled:
+        case .DiskFull:
             writeInt(&buf, Int32(13))
         
         
-        case .Busy:
+        case .Cancelled:
             writeInt(&buf, Int32(14))
         
         
-        case .NotEnrolled:
+        case .Busy:
             writeInt(&buf, Int32(15))
         
         
-        case .Unauthorized:
+        case .NotEnrolled:
             writeInt(&buf, Int32(16))
         
         
-        case .Revoked:
+        case .Unauthorized:
             writeInt(&buf, Int32(17))
         
         
-        case let .CertificateRejected(problem):
+        case .Revoked:
             writeInt(&buf, Int32(18))
+        
+        
+        case let .CertificateRejected(problem):
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(problem, into: &buf)
             
         
         case .PinMismatch:
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
         
         
         case let .InvalidTlsOptions(reason):
-            writeInt(&buf, Int32(20))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Network(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Server(status,problem):
+        case let .Network(reason):
             writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Server(status,problem):
+            writeInt(&buf, Int32(23))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(problem, into: &buf)
             
         
         case let .NoSealingKeys(sector):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(sector, into: &buf)
             
         
         case .NoSealedNote:
-            writeInt(&buf, Int32(24))
-        
-        
-        case .NotARecipient:
             writeInt(&buf, Int32(25))
         
         
-        case .SealedNoteTampered:
+        case .NotARecipient:
             writeInt(&buf, Int32(26))
         
         
-        case let .Storage(reason):
+        case .SealedNoteTampered:
             writeInt(&buf, Int32(27))
+        
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8496,6 +8642,158 @@ public func FfiConverterTypeUrgency_lower(_ value: Urgency) -> RustBuffer {
 }
 
 
+
+/**
+ * What a piece of free text looks like.
+ */
+
+public enum WarningKind: Equatable, Hashable {
+    
+    case phone
+    case email
+    case coordinates
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WarningKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWarningKind: FfiConverterRustBuffer {
+    typealias SwiftType = WarningKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WarningKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .phone
+        
+        case 2: return .email
+        
+        case 3: return .coordinates
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WarningKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .phone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .email:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .coordinates:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWarningKind_lift(_ buf: RustBuffer) throws -> WarningKind {
+    return try FfiConverterTypeWarningKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWarningKind_lower(_ value: WarningKind) -> RustBuffer {
+    return FfiConverterTypeWarningKind.lower(value)
+}
+
+
+
+/**
+ * What withdrawing consent did.
+ */
+
+public enum Withdrawal: Equatable, Hashable {
+    
+    /**
+     * The server never had the session: it is gone, and nothing will be sent.
+     */
+    case erased
+    /**
+     * The server may hold it: it is gone from this device, and the withdrawal (ids and
+     * time only) goes with the next sync.
+     */
+    case queued
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Withdrawal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWithdrawal: FfiConverterRustBuffer {
+    typealias SwiftType = Withdrawal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Withdrawal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .erased
+        
+        case 2: return .queued
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Withdrawal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .erased:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .queued:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWithdrawal_lift(_ buf: RustBuffer) throws -> Withdrawal {
+    return try FfiConverterTypeWithdrawal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWithdrawal_lower(_ value: Withdrawal) -> RustBuffer {
+    return FfiConverterTypeWithdrawal.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -9060,6 +9358,31 @@ fileprivate struct FfiConverterSequenceTypeFieldProblem: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFieldWarning: FfiConverterRustBuffer {
+    typealias SwiftType = [FieldWarning]
+
+    public static func write(_ value: [FieldWarning], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFieldWarning.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FieldWarning] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FieldWarning]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFieldWarning.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer {
     typealias SwiftType = [HistoryEntry]
 
@@ -9561,6 +9884,29 @@ public func newSessionDraft(visitId: String, group: Group, startedAt: String)thr
     )
 })
 }
+/**
+ * The warnings of every free-text field of `session` (the sensitive note included), for
+ * the author to check and confirm before submitting.
+ */
+public func sessionWarnings(session: Session)throws  -> [FieldWarning]  {
+    return try  FfiConverterSequenceTypeFieldWarning.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_func_session_warnings(
+        FfiConverterTypeSession_lower(session),uniffiCallStatus
+    )
+})
+}
+/**
+ * The warnings of a visit's notes.
+ */
+public func visitWarnings(visit: Visit)throws  -> [FieldWarning]  {
+    return try  FfiConverterSequenceTypeFieldWarning.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_func_visit_warnings(
+        FfiConverterTypeVisit_lower(visit),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -9604,6 +9950,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_func_new_session_draft() != 11022) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldconsult_ffi_checksum_func_session_warnings() != 1523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_func_visit_warnings() != 26770) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldconsult_ffi_checksum_method_cancellationtoken_cancel() != 7983) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9611,6 +9963,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_progresslistener_on_progress() != 5429) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_withdraw_consent() != 798) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_acknowledge() != 12947) {
@@ -9706,7 +10061,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() != 50603) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() != 4573) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() != 47772) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() != 4183) {
@@ -9731,6 +10086,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe() != 41500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming() != 23727) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_httptransport_send() != 43371) {

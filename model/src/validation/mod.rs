@@ -8,6 +8,7 @@
 //! Text must be NFC-normalised before it is validated: call the `normalize` method of the
 //! record first (the store does).
 
+pub mod pii;
 mod records;
 mod session;
 
@@ -20,6 +21,7 @@ use crate::session::Group;
 use crate::text::{self, TextKind};
 use crate::time::Timestamp;
 
+pub use pii::{FieldWarning, WarningKind, session_warnings, visit_warnings};
 pub use records::{
     validate_addendum, validate_checklist, validate_community, validate_referral_service,
     validate_review, validate_sealing_keys, validate_team, validate_visit,

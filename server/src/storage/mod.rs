@@ -143,6 +143,10 @@ pub trait RecordTx {
     /// Removes a record from the current records (its change-log entries then point at
     /// nothing and are skipped by pull).
     fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError>;
+    /// Deletes session `session_id` (or its tombstone) with its reviews, addenda and the
+    /// conflict notices carrying any of them, their stored versions in `record_history`, and
+    /// their change-log entries: consent was withdrawn, nothing of it may stay.
+    fn erase_session(&mut self, session_id: &str) -> Result<(), StorageError>;
     /// Files a version in `record_history`.
     fn file_history(
         &mut self,

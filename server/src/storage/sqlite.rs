@@ -57,6 +57,8 @@ impl SqliteStorage {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted records (a withdrawn consent) are overwritten, not just unlinked.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
         Ok(SqliteStorage {
@@ -172,6 +174,13 @@ fn commit_group(
     Ok(results)
 }
 
+/// Whether a push carries a consent withdrawal.
+fn withdraws(changes: &[PushChange]) -> bool {
+    changes
+        .iter()
+        .any(|c| matches!(c.record, Record::ConsentWithdrawal(_)))
+}
+
 const SELECT_RECORD: &str =
     "SELECT body, hash, team_id FROM records WHERE kind = :kind AND id = :id";
 
@@ -249,6 +258,35 @@ impl RecordTx for SqliteTx<'_> {
         self.tx
             .prepare_cached("DELETE FROM records WHERE kind = :kind AND id = :id")?
             .execute(named_params! {":kind": kind, ":id": id})?;
+        Ok(())
+    }
+
+    fn erase_session(&mut self, session_id: &str) -> Result<(), StorageError> {
+        // Children first, found by the session they name; change-log entries before the
+        // records that say which they are.
+        for sql in [
+            "DELETE FROM changes WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum') AND id IN
+                    (SELECT id FROM records WHERE kind IN ('review', 'addendum')
+                       AND json_extract(body, '$.record.session_id') = :id))
+                OR (kind = 'conflict' AND id IN
+                    (SELECT id FROM records WHERE kind = 'conflict'
+                       AND (json_extract(body, '$.record.lost.record.id') = :id
+                         OR json_extract(body, '$.record.lost.record.session_id') = :id)))",
+            "DELETE FROM records WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum')
+                    AND json_extract(body, '$.record.session_id') = :id)
+                OR (kind = 'conflict'
+                    AND (json_extract(body, '$.record.lost.record.id') = :id
+                      OR json_extract(body, '$.record.lost.record.session_id') = :id))",
+            "DELETE FROM record_history WHERE (kind IN ('session', 'session_tombstone') AND id = :id)
+                OR (kind IN ('review', 'addendum')
+                    AND json_extract(body, '$.record.session_id') = :id)",
+        ] {
+            self.tx
+                .prepare_cached(sql)?
+                .execute(named_params! {":id": session_id})?;
+        }
         Ok(())
     }
 
@@ -549,6 +587,12 @@ impl Storage for SqliteStorage {
             };
             match commit_group(&mut conn, &group) {
                 Ok(results) => {
+                    if group.iter().any(|job| withdraws(&job.changes)) {
+                        // A withdrawn session's pages were zeroed (secure_delete), but older
+                        // images of them sit in the WAL: fold it in and truncate it. Best
+                        // effort: a reader in the middle of a pull can keep it for a while.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
                     for (job, result) in group.iter().zip(results) {
                         job.set_result(result)?;
                     }

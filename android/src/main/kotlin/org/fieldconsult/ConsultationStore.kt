@@ -13,7 +13,9 @@ import kotlinx.coroutines.withContext
 import org.fieldconsult.ffi.CancellationToken
 import org.fieldconsult.ffi.FieldConsultException
 import org.fieldconsult.ffi.FieldConsultStore
+import org.fieldconsult.ffi.FieldWarning
 import org.fieldconsult.ffi.GroupBy
+import org.fieldconsult.ffi.Identity
 import org.fieldconsult.ffi.Language
 import org.fieldconsult.ffi.PairedComparison
 import org.fieldconsult.ffi.ParticipationTable
@@ -22,7 +24,9 @@ import org.fieldconsult.ffi.ReportFile
 import org.fieldconsult.ffi.ReportFormat
 import org.fieldconsult.ffi.ReportScope
 import org.fieldconsult.ffi.SessionFilter
+import org.fieldconsult.ffi.Session
 import org.fieldconsult.ffi.SessionSummary
+import org.fieldconsult.ffi.Withdrawal
 
 /**
  * The encrypted store of consultations on this device, the Kotlin way: [Closeable], opened
@@ -102,6 +106,23 @@ class ConsultationStore private constructor(
     ): List<ReportFile> = cancellable { token ->
         raw.monthlyReport(scope, month, format, language, minCell, onProgress?.let(::listener), token)
     }
+
+    /**
+     * Submits [sessionId] on [Dispatchers.IO], with the warnings the author saw (from
+     * `sessionWarnings`) and confirmed. Throws [FieldConsultException.UnconfirmedWarnings]
+     * listing any other: the confirmation holds for this submission only, so a field edited
+     * since it was shown must be confirmed again.
+     */
+    suspend fun submit(actor: Identity, sessionId: String, confirmed: List<FieldWarning> = emptyList()): Session =
+        withContext(Dispatchers.IO) { raw.submitSessionConfirming(actor, sessionId, confirmed) }
+
+    /**
+     * Deletes [sessionId] because its participants withdrew their consent, on
+     * [Dispatchers.IO]: [Withdrawal.ERASED] if the server never had it, [Withdrawal.QUEUED]
+     * if the withdrawal goes to the server with the next sync.
+     */
+    suspend fun withdrawConsent(actor: Identity, sessionId: String): Withdrawal =
+        withContext(Dispatchers.IO) { raw.withdrawConsent(actor, sessionId) }
 
     private val closed = AtomicBoolean(false)
 

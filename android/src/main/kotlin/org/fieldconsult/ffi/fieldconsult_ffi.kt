@@ -737,11 +737,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_func_new_session_draft(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_func_session_warnings(
+    ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_func_visit_warnings(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_cancellationtoken_cancel(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_cancellationtoken_is_cancelled(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_progresslistener_on_progress(
+    ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_withdraw_consent(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_acknowledge(
     ): Int
@@ -823,6 +829,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_httptransport_send(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_constructor_cancellationtoken_new(
@@ -875,6 +883,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_fieldconsult_ffi_fn_constructor_fieldconsultstore_open(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`preciseLocations`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_withdraw_consent(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_acknowledge(`ptr`: Long,`entries`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_add_addendum(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -955,6 +965,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session_confirming(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`confirmed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldconsult_ffi_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -980,6 +992,10 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_func_new_id(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_func_new_session_draft(`visitId`: RustBuffer.ByValue,`group`: RustBuffer.ByValue,`startedAt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_func_session_warnings(`session`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_func_visit_warnings(`visit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_fieldconsult_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1127,6 +1143,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_func_new_session_draft() and 0xFFFF) != 11022) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_func_session_warnings() and 0xFFFF) != 1523) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_func_visit_warnings() and 0xFFFF) != 26770) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 7983) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1134,6 +1156,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 5429) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_withdraw_consent() and 0xFFFF) != 798) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_acknowledge() and 0xFFFF) != 12947) {
@@ -1229,7 +1254,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() and 0xFFFF) != 50603) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() and 0xFFFF) != 4573) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session() and 0xFFFF) != 47772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sync() and 0xFFFF) != 4183) {
@@ -1254,6 +1279,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe() and 0xFFFF) != 41500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming() and 0xFFFF) != 23727) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_httptransport_send() and 0xFFFF) != 43371) {
@@ -2100,6 +2128,12 @@ public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken,
 public interface FieldConsultStoreInterface {
     
     /**
+     * Deletes a session of the actor's team because its participants withdrew their
+     * consent, in any status. Only the authoring team may (`NotPermitted` otherwise).
+     */
+    fun `withdrawConsent`(`actor`: Identity, `sessionId`: kotlin.String): Withdrawal
+    
+    /**
      * Records that the server durably stored `entries` (as read by `pending_changes`).
      */
     fun `acknowledge`(`entries`: List<OutboxEntry>)
@@ -2275,7 +2309,9 @@ public interface FieldConsultStoreInterface {
     fun `sealingPublicKey`(): kotlin.String
     
     /**
-     * Submits a complete session for review; every missing field is reported at once.
+     * Submits a complete session for review; every missing field is reported at once. Free
+     * text that looks like a phone number, an e-mail or precise coordinates is refused with
+     * `UnconfirmedWarnings` until confirmed with `submitSessionConfirming`.
      */
     fun `submitSession`(`actor`: Identity, `sessionId`: kotlin.String): Session
     
@@ -2322,6 +2358,14 @@ public interface FieldConsultStoreInterface {
      * Closes the store and deletes its database with the `-wal` and `-shm` files.
      */
     fun `wipe`()
+    
+    /**
+     * Submits a session whose warnings the author has seen and confirmed. The
+     * confirmation holds for this submission only and is checked against the session as
+     * stored: a warning on a field edited since, or a new one, is refused again with
+     * `UnconfirmedWarnings`.
+     */
+    fun `submitSessionConfirming`(`actor`: Identity, `sessionId`: kotlin.String, `confirmed`: List<FieldWarning>): Session
     
     companion object
 }
@@ -2429,6 +2473,26 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
             UniffiLib.uniffi_fieldconsult_ffi_fn_clone_fieldconsultstore(handle, status)
         }
     }
+
+    
+    /**
+     * Deletes a session of the actor's team because its participants withdrew their
+     * consent, in any status. Only the authoring team may (`NotPermitted` otherwise).
+     */
+    @Throws(FieldConsultException::class)override fun `withdrawConsent`(`actor`: Identity, `sessionId`: kotlin.String): Withdrawal {
+            return FfiConverterTypeWithdrawal.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_withdraw_consent(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterString.lower(`sessionId`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -3021,7 +3085,9 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
-     * Submits a complete session for review; every missing field is reported at once.
+     * Submits a complete session for review; every missing field is reported at once. Free
+     * text that looks like a phone number, an e-mail or precise coordinates is refused with
+     * `UnconfirmedWarnings` until confirmed with `submitSessionConfirming`.
      */
     @Throws(FieldConsultException::class)override fun `submitSession`(`actor`: Identity, `sessionId`: kotlin.String): Session {
             return FfiConverterTypeSession.lift(
@@ -3182,6 +3248,29 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 }
     }
     
+    
+
+    
+    /**
+     * Submits a session whose warnings the author has seen and confirmed. The
+     * confirmation holds for this submission only and is checked against the session as
+     * stored: a warning on a field edited since, or a new one, is refused again with
+     * `UnconfirmedWarnings`.
+     */
+    @Throws(FieldConsultException::class)override fun `submitSessionConfirming`(`actor`: Identity, `sessionId`: kotlin.String, `confirmed`: List<FieldWarning>): Session {
+            return FfiConverterTypeSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session_confirming(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterString.lower(`sessionId`),
+        FfiConverterSequenceTypeFieldWarning.lower(`confirmed`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -4748,6 +4837,54 @@ public object FfiConverterTypeFieldProblem: FfiConverterRustBuffer<FieldProblem>
             FfiConverterString.write(value.`field`, buf)
             FfiConverterString.write(value.`code`, buf)
             FfiConverterString.write(value.`description`, buf)
+    }
+}
+
+
+
+/**
+ * One free-text field that looks like it holds a phone number, an e-mail address or
+ * precise coordinates: its path and the kind, never the text.
+ */
+data class FieldWarning (
+    /**
+     * Path of the field (`priorities[2].note`), as in validation problems.
+     */
+    var `field`: kotlin.String
+    , 
+    /**
+     * What the text looks like.
+     */
+    var `kind`: WarningKind
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFieldWarning: FfiConverterRustBuffer<FieldWarning> {
+    override fun read(buf: ByteBuffer): FieldWarning {
+        return FieldWarning(
+            FfiConverterString.read(buf),
+            FfiConverterTypeWarningKind.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FieldWarning) = (
+            FfiConverterString.allocationSize(value.`field`) +
+            FfiConverterTypeWarningKind.allocationSize(value.`kind`)
+    )
+
+    override fun write(value: FieldWarning, buf: ByteBuffer) {
+            FfiConverterString.write(value.`field`, buf)
+            FfiConverterTypeWarningKind.write(value.`kind`, buf)
     }
 }
 
@@ -6789,7 +6926,8 @@ enum class Action {
     ACCEPT,
     RETURN,
     DELETE,
-    ADD_ADDENDUM;
+    ADD_ADDENDUM,
+    WITHDRAW_CONSENT;
 
     
 
@@ -7000,6 +7138,22 @@ sealed class FieldConsultException: kotlin.Exception() {
         ) : FieldConsultException() {
         override val message
             get() = "problems=${ `problems` }"
+    }
+    
+    /**
+     * Free text of the session looks like a phone number, an e-mail address or precise
+     * coordinates and the author has not confirmed it: show the fields, then submit with
+     * `submitSessionConfirming`.
+     */
+    class UnconfirmedWarnings(
+        
+        /**
+         * The unconfirmed warnings (field and kind, never the text).
+         */
+        val `warnings`: List<FieldWarning>
+        ) : FieldConsultException() {
+        override val message
+            get() = "warnings=${ `warnings` }"
     }
     
     /**
@@ -7361,61 +7515,64 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             1 -> FieldConsultException.Validation(
                 FfiConverterSequenceTypeFieldProblem.read(buf),
                 )
-            2 -> FieldConsultException.WrongKey()
-            3 -> FieldConsultException.KeyUnavailable(
+            2 -> FieldConsultException.UnconfirmedWarnings(
+                FfiConverterSequenceTypeFieldWarning.read(buf),
+                )
+            3 -> FieldConsultException.WrongKey()
+            4 -> FieldConsultException.KeyUnavailable(
                 FfiConverterBoolean.read(buf),
                 )
-            4 -> FieldConsultException.InvalidKey(
+            5 -> FieldConsultException.InvalidKey(
                 FfiConverterUInt.read(buf),
                 )
-            5 -> FieldConsultException.EncryptionUnavailable()
-            6 -> FieldConsultException.NewerSchema(
+            6 -> FieldConsultException.EncryptionUnavailable()
+            7 -> FieldConsultException.NewerSchema(
                 FfiConverterUInt.read(buf),
                 FfiConverterUInt.read(buf),
                 )
-            7 -> FieldConsultException.NotFound(
+            8 -> FieldConsultException.NotFound(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            8 -> FieldConsultException.InvalidTransition(
+            9 -> FieldConsultException.InvalidTransition(
                 FfiConverterTypeStatus.read(buf),
                 FfiConverterTypeAction.read(buf),
                 )
-            9 -> FieldConsultException.NotPermitted(
+            10 -> FieldConsultException.NotPermitted(
                 FfiConverterTypeAction.read(buf),
                 )
-            10 -> FieldConsultException.Closed()
-            11 -> FieldConsultException.InvalidCursor()
-            12 -> FieldConsultException.DiskFull()
-            13 -> FieldConsultException.Cancelled()
-            14 -> FieldConsultException.Busy()
-            15 -> FieldConsultException.NotEnrolled()
-            16 -> FieldConsultException.Unauthorized()
-            17 -> FieldConsultException.Revoked()
-            18 -> FieldConsultException.CertificateRejected(
+            11 -> FieldConsultException.Closed()
+            12 -> FieldConsultException.InvalidCursor()
+            13 -> FieldConsultException.DiskFull()
+            14 -> FieldConsultException.Cancelled()
+            15 -> FieldConsultException.Busy()
+            16 -> FieldConsultException.NotEnrolled()
+            17 -> FieldConsultException.Unauthorized()
+            18 -> FieldConsultException.Revoked()
+            19 -> FieldConsultException.CertificateRejected(
                 FfiConverterString.read(buf),
                 )
-            19 -> FieldConsultException.PinMismatch()
-            20 -> FieldConsultException.InvalidTlsOptions(
+            20 -> FieldConsultException.PinMismatch()
+            21 -> FieldConsultException.InvalidTlsOptions(
                 FfiConverterString.read(buf),
                 )
-            21 -> FieldConsultException.Network(
+            22 -> FieldConsultException.Network(
                 FfiConverterString.read(buf),
                 )
-            22 -> FieldConsultException.Server(
+            23 -> FieldConsultException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            23 -> FieldConsultException.NoSealingKeys(
+            24 -> FieldConsultException.NoSealingKeys(
                 FfiConverterString.read(buf),
                 )
-            24 -> FieldConsultException.NoSealedNote()
-            25 -> FieldConsultException.NotARecipient()
-            26 -> FieldConsultException.SealedNoteTampered()
-            27 -> FieldConsultException.Storage(
+            25 -> FieldConsultException.NoSealedNote()
+            26 -> FieldConsultException.NotARecipient()
+            27 -> FieldConsultException.SealedNoteTampered()
+            28 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
-            28 -> FieldConsultException.Internal(
+            29 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7428,6 +7585,11 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterSequenceTypeFieldProblem.allocationSize(value.`problems`)
+            )
+            is FieldConsultException.UnconfirmedWarnings -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterSequenceTypeFieldWarning.allocationSize(value.`warnings`)
             )
             is FieldConsultException.WrongKey -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7564,128 +7726,133 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterSequenceTypeFieldProblem.write(value.`problems`, buf)
                 Unit
             }
-            is FieldConsultException.WrongKey -> {
+            is FieldConsultException.UnconfirmedWarnings -> {
                 buf.putInt(2)
+                FfiConverterSequenceTypeFieldWarning.write(value.`warnings`, buf)
+                Unit
+            }
+            is FieldConsultException.WrongKey -> {
+                buf.putInt(3)
                 Unit
             }
             is FieldConsultException.KeyUnavailable -> {
-                buf.putInt(3)
+                buf.putInt(4)
                 FfiConverterBoolean.write(value.`storeExists`, buf)
                 Unit
             }
             is FieldConsultException.InvalidKey -> {
-                buf.putInt(4)
+                buf.putInt(5)
                 FfiConverterUInt.write(value.`length`, buf)
                 Unit
             }
             is FieldConsultException.EncryptionUnavailable -> {
-                buf.putInt(5)
+                buf.putInt(6)
                 Unit
             }
             is FieldConsultException.NewerSchema -> {
-                buf.putInt(6)
+                buf.putInt(7)
                 FfiConverterUInt.write(value.`found`, buf)
                 FfiConverterUInt.write(value.`supported`, buf)
                 Unit
             }
             is FieldConsultException.NotFound -> {
-                buf.putInt(7)
+                buf.putInt(8)
                 FfiConverterString.write(value.`entity`, buf)
                 FfiConverterString.write(value.`id`, buf)
                 Unit
             }
             is FieldConsultException.InvalidTransition -> {
-                buf.putInt(8)
+                buf.putInt(9)
                 FfiConverterTypeStatus.write(value.`from`, buf)
                 FfiConverterTypeAction.write(value.`action`, buf)
                 Unit
             }
             is FieldConsultException.NotPermitted -> {
-                buf.putInt(9)
+                buf.putInt(10)
                 FfiConverterTypeAction.write(value.`action`, buf)
                 Unit
             }
             is FieldConsultException.Closed -> {
-                buf.putInt(10)
-                Unit
-            }
-            is FieldConsultException.InvalidCursor -> {
                 buf.putInt(11)
                 Unit
             }
-            is FieldConsultException.DiskFull -> {
+            is FieldConsultException.InvalidCursor -> {
                 buf.putInt(12)
                 Unit
             }
-            is FieldConsultException.Cancelled -> {
+            is FieldConsultException.DiskFull -> {
                 buf.putInt(13)
                 Unit
             }
-            is FieldConsultException.Busy -> {
+            is FieldConsultException.Cancelled -> {
                 buf.putInt(14)
                 Unit
             }
-            is FieldConsultException.NotEnrolled -> {
+            is FieldConsultException.Busy -> {
                 buf.putInt(15)
                 Unit
             }
-            is FieldConsultException.Unauthorized -> {
+            is FieldConsultException.NotEnrolled -> {
                 buf.putInt(16)
                 Unit
             }
-            is FieldConsultException.Revoked -> {
+            is FieldConsultException.Unauthorized -> {
                 buf.putInt(17)
                 Unit
             }
-            is FieldConsultException.CertificateRejected -> {
+            is FieldConsultException.Revoked -> {
                 buf.putInt(18)
+                Unit
+            }
+            is FieldConsultException.CertificateRejected -> {
+                buf.putInt(19)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.PinMismatch -> {
-                buf.putInt(19)
+                buf.putInt(20)
                 Unit
             }
             is FieldConsultException.InvalidTlsOptions -> {
-                buf.putInt(20)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is FieldConsultException.Network -> {
                 buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is FieldConsultException.Server -> {
+            is FieldConsultException.Network -> {
                 buf.putInt(22)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is FieldConsultException.Server -> {
+                buf.putInt(23)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.NoSealingKeys -> {
-                buf.putInt(23)
+                buf.putInt(24)
                 FfiConverterString.write(value.`sector`, buf)
                 Unit
             }
             is FieldConsultException.NoSealedNote -> {
-                buf.putInt(24)
-                Unit
-            }
-            is FieldConsultException.NotARecipient -> {
                 buf.putInt(25)
                 Unit
             }
-            is FieldConsultException.SealedNoteTampered -> {
+            is FieldConsultException.NotARecipient -> {
                 buf.putInt(26)
                 Unit
             }
-            is FieldConsultException.Storage -> {
+            is FieldConsultException.SealedNoteTampered -> {
                 buf.putInt(27)
+                Unit
+            }
+            is FieldConsultException.Storage -> {
+                buf.putInt(28)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(28)
+                buf.putInt(29)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -8619,6 +8786,88 @@ public object FfiConverterTypeUrgency: FfiConverterRustBuffer<Urgency> {
 
 
 
+/**
+ * What a piece of free text looks like.
+ */
+
+enum class WarningKind {
+    
+    PHONE,
+    EMAIL,
+    COORDINATES;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWarningKind: FfiConverterRustBuffer<WarningKind> {
+    override fun read(buf: ByteBuffer) = try {
+        WarningKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WarningKind) = 4UL
+
+    override fun write(value: WarningKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What withdrawing consent did.
+ */
+
+enum class Withdrawal {
+    
+    /**
+     * The server never had the session: it is gone, and nothing will be sent.
+     */
+    ERASED,
+    /**
+     * The server may hold it: it is gone from this device, and the withdrawal (ids and
+     * time only) goes with the next sync.
+     */
+    QUEUED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWithdrawal: FfiConverterRustBuffer<Withdrawal> {
+    override fun read(buf: ByteBuffer) = try {
+        Withdrawal.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Withdrawal) = 4UL
+
+    override fun write(value: Withdrawal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -9323,6 +9572,34 @@ public object FfiConverterSequenceTypeFieldProblem: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeFieldWarning: FfiConverterRustBuffer<List<FieldWarning>> {
+    override fun read(buf: ByteBuffer): List<FieldWarning> {
+        val len = buf.getInt()
+        return List<FieldWarning>(len) {
+            FfiConverterTypeFieldWarning.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FieldWarning>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFieldWarning.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FieldWarning>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFieldWarning.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer<List<HistoryEntry>> {
     override fun read(buf: ByteBuffer): List<HistoryEntry> {
         val len = buf.getInt()
@@ -9902,6 +10179,37 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         FfiConverterString.lower(`visitId`),
         FfiConverterTypeGroup.lower(`group`),
         FfiConverterString.lower(`startedAt`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The warnings of every free-text field of `session` (the sensitive note included), for
+         * the author to check and confirm before submitting.
+         */
+    @Throws(FieldConsultException::class) fun `sessionWarnings`(`session`: Session): List<FieldWarning> {
+            return FfiConverterSequenceTypeFieldWarning.lift(
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_func_session_warnings(
+    
+        
+        FfiConverterTypeSession.lower(`session`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The warnings of a visit's notes.
+         */
+    @Throws(FieldConsultException::class) fun `visitWarnings`(`visit`: Visit): List<FieldWarning> {
+            return FfiConverterSequenceTypeFieldWarning.lift(
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_func_visit_warnings(
+    
+        
+        FfiConverterTypeVisit.lower(`visit`),_status)
 }
     )
     }
