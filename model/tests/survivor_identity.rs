@@ -61,6 +61,9 @@ const REFERENCE_KINDS: &[&str] = &["team.", "community.", "referral_service."];
 fn full_session() -> Session {
     let f = october_2026();
     let mut s = f.session(1).clone();
+    // A draft: a submitted session's sensitive note is sealed, and this one is written out.
+    s.status = fieldconsult_model::Status::Draft;
+    s.sealed_note = None;
     s.ended_at = Some(s.started_at);
     s.interpreter.language = "Free text".into();
     s.answers = vec![ChecklistAnswer {
