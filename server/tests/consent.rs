@@ -32,7 +32,7 @@ async fn accepted_with_history(server: &Server, phone: &str, reviewer: &str) -> 
     let visit = server.visit(&server.team_a);
     let mut session = submitted_session(&visit);
     session.status = Status::Draft;
-    session.sensitive_note = format!("{MARKER} first");
+    session.answers[0].note = format!("{MARKER} first");
     let acks = server
         .push(phone, visit_and_session(&visit, &session))
         .await;
@@ -42,7 +42,7 @@ async fn accepted_with_history(server: &Server, phone: &str, reviewer: &str) -> 
     );
     let base = acks[1].hash.clone();
     session.status = Status::Submitted;
-    session.sensitive_note = format!("{MARKER} second");
+    session.answers[0].note = format!("{MARKER} second");
     let mut change = new_change(session_record(&session));
     change.base_hash = Some(base);
     let acks = server.push(phone, vec![change]).await;
