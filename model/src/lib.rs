@@ -7,6 +7,7 @@
 
 pub mod checklist;
 pub mod classification;
+pub mod crypto;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod ids;

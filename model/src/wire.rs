@@ -11,6 +11,14 @@
 //!   changed after the server-issued cursor, reference data included, in pages.
 //! - Errors are RFC 9457 `application/problem+json` ([`ProblemDetails`]) with a stable `type`.
 //!
+//! Signatures (issue 7): a device generates an Ed25519 key pair at enrolment and sends the
+//! public half in [`EnrolRequest::public_key`]. Every [`PushChange`] carries a
+//! [`ChangeNonce`] and the device's [`Signature`] over the canonical bytes of
+//! [`crate::crypto::sign::SignedChange`] (device id, nonce, kind, id, content hash, base
+//! hash). The server checks them before anything else and refuses a change, stored nothing,
+//! with [`reasons::UNSIGNED`], [`reasons::BAD_SIGNATURE`] or [`reasons::REPLAYED`]; the
+//! same signed change sent again is answered as before (`AlreadyStored`).
+//!
 //! Bodies may be compressed (`Content-Encoding`); every request but enrolment carries
 //! `Authorization: Bearer <token>`.
 
@@ -18,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checklist::ChecklistTemplate;
+use crate::crypto::sign::{ChangeNonce, PublicKey, Signature, SignedChange, SigningKey};
 use crate::ids::{SessionId, VisitId};
 use crate::reference::{Community, ReferralService, Team};
 use crate::review::{Addendum, Review};
@@ -180,6 +189,9 @@ pub struct EnrolRequest {
     pub code: String,
     /// A label for the admin's device list (`Team 3 tablet 2`); never a person's name.
     pub device_label: String,
+    /// The public half of the key pair the device generated for this enrolment: the
+    /// server accepts only pushes signed with its secret half.
+    pub public_key: PublicKey,
 }
 
 /// What an enrolled device is.
@@ -202,6 +214,103 @@ pub struct PushChange {
     /// Hash of the server's version this edit was built on; `None` for a record the server
     /// has never acknowledged.
     pub base_hash: Option<String>,
+    /// Identifies this change among the device's; the same when the same change is sent
+    /// again. `None` only from a device that does not sign (refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<ChangeNonce>,
+    /// The device's signature of [`crate::crypto::sign::SignedChange`] for this change.
+    /// `None` only from a device that does not sign (refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+}
+
+impl PushChange {
+    /// The change of `record` (whose content hash the caller has computed as
+    /// `content_hash`), built on `base_hash`, with its nonce and `device_id`'s signature.
+    pub fn signed(
+        record: Record,
+        content_hash: &str,
+        base_hash: Option<String>,
+        device_id: &str,
+        key: &SigningKey,
+    ) -> Self {
+        let kind = record.kind();
+        let id = record.id();
+        let nonce = key.change_nonce(device_id, kind, &id, content_hash, base_hash.as_deref());
+        let signature = key.sign_change(&SignedChange {
+            device_id,
+            nonce: &nonce,
+            kind,
+            id: &id,
+            content_hash,
+            base_hash: base_hash.as_deref(),
+        });
+        PushChange {
+            record,
+            base_hash,
+            nonce: Some(nonce),
+            signature: Some(signature),
+        }
+    }
+
+    /// Checks that this change was signed, as it is now, by the holder of `key` for
+    /// `device_id`. Returns its nonce and [`SignedChange::content_digest`], which the
+    /// server remembers to refuse the nonce for other content.
+    pub fn verify(
+        &self,
+        device_id: &str,
+        key: &PublicKey,
+    ) -> Result<VerifiedChange, ChangeSignatureError> {
+        let (Some(nonce), Some(signature)) = (&self.nonce, &self.signature) else {
+            return Err(ChangeSignatureError::Unsigned);
+        };
+        let id = self.record.id();
+        let content_hash = self.record.hash();
+        let signed = SignedChange {
+            device_id,
+            nonce,
+            kind: self.record.kind(),
+            id: &id,
+            content_hash: &content_hash,
+            base_hash: self.base_hash.as_deref(),
+        };
+        key.verify_change(&signed, signature)
+            .map_err(|_| ChangeSignatureError::BadSignature)?;
+        Ok(VerifiedChange {
+            nonce: *nonce,
+            content_digest: signed.content_digest(),
+        })
+    }
+}
+
+/// A pushed change whose signature verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChange {
+    /// Its nonce.
+    pub nonce: ChangeNonce,
+    /// Digest of what it signed, nonce aside.
+    pub content_digest: String,
+}
+
+/// Why a pushed change's signature was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeSignatureError {
+    /// No nonce or no signature.
+    #[error("the change carries no nonce or no signature")]
+    Unsigned,
+    /// The signature does not verify for this device's key and this content.
+    #[error("the change's signature does not verify")]
+    BadSignature,
+}
+
+impl ChangeSignatureError {
+    /// The stable reason code of the refusal ([`reasons`]).
+    pub fn reason(self) -> &'static str {
+        match self {
+            ChangeSignatureError::Unsigned => reasons::UNSIGNED,
+            ChangeSignatureError::BadSignature => reasons::BAD_SIGNATURE,
+        }
+    }
 }
 
 /// `POST /v1/push`.
@@ -287,6 +396,13 @@ pub mod reasons {
     pub const UNKNOWN_PARENT: &str = "unknown_parent";
     /// Reviews and addenda are append-only: an existing one cannot be changed.
     pub const IMMUTABLE: &str = "immutable";
+    /// The change carries no nonce or no signature, or the device registered no key.
+    pub const UNSIGNED: &str = "unsigned";
+    /// The signature does not verify against the device's registered key: signed by
+    /// another key, or the record, its base or its nonce changed after signing.
+    pub const BAD_SIGNATURE: &str = "bad_signature";
+    /// The nonce was already used by this device for other content.
+    pub const REPLAYED: &str = "replayed";
 }
 
 /// An RFC 9457 problem document.

@@ -1,0 +1,3 @@
+//! Cryptography of the model: signatures (and, from the sealing work, sealed fields).
+
+pub mod sign;
