@@ -2,7 +2,8 @@
 //! workflow, idempotence and conflicts. Backend-independent: it runs against a [`RecordTx`]
 //! inside the backend's write transaction.
 //!
-//! Order of checks for one change: rights (`forbidden`), idempotence (`AlreadyStored`),
+//! Order of checks for one change: the device's signature (`unsigned`, `bad_signature`) and
+//! nonce (`replayed`), then rights (`forbidden`), idempotence (`AlreadyStored`),
 //! validation (`validation`), conflict (`Conflict`, the pushed version filed as
 //! `conflict_lost`), workflow (`invalid_transition`), then store.
 
@@ -74,6 +75,17 @@ pub fn apply_change(
         id: device.id.clone(),
         role: device.role.clone(),
     };
+    if let Err(refusal) = check_signature(tx, device, change)? {
+        return Ok(Ack {
+            hash: current_hash(tx, &kind, &id)?,
+            kind,
+            id,
+            outcome: AckOutcome::Rejected {
+                reason: refusal.reason.to_owned(),
+                problems: refusal.problems,
+            },
+        });
+    }
     let step = match record {
         Record::Team(_)
         | Record::Checklist(_)
@@ -127,6 +139,33 @@ pub fn apply_change(
             },
         },
     })
+}
+
+/// Checks that the change is signed, as it is, with the device's registered key, and that
+/// its nonce was not used before for other content; remembers the nonce. A retry of the
+/// same signed change passes and is then answered by the rules below, as before.
+fn check_signature(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    change: &PushChange,
+) -> Result<Result<(), Refusal>, StorageError> {
+    let Some(key) = &device.public_key else {
+        return Ok(Err(Refusal::new(reasons::UNSIGNED)));
+    };
+    let verified = match change.verify(&device.id, key) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(Refusal::new(e.reason()))),
+    };
+    match tx.nonce_digest(&device.id, &verified.nonce)? {
+        Some(digest) if digest != verified.content_digest => {
+            Ok(Err(Refusal::new(reasons::REPLAYED)))
+        }
+        Some(_) => Ok(Ok(())),
+        None => {
+            tx.remember_nonce(&device.id, &verified.nonce, &verified.content_digest)?;
+            Ok(Ok(()))
+        }
+    }
 }
 
 fn current_hash(tx: &mut dyn RecordTx, kind: &str, id: &str) -> Result<String, StorageError> {

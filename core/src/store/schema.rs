@@ -183,8 +183,15 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
 ";
 
+/// Migration 5: the device's Ed25519 signing key (issue 7), generated at enrolment: its
+/// 32-byte secret seed lives only here, in the encrypted store, beside the token it goes
+/// with. NULL for an enrolment made before pushes were signed: such a device enrols again.
+const V5: &str = "
+ALTER TABLE sync_meta ADD COLUMN signing_seed BLOB CHECK (signing_seed IS NULL OR length(signing_seed) = 32);
+";
+
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

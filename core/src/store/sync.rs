@@ -12,6 +12,7 @@ use super::outbox::{Entity, OutboxEntry};
 use super::reference::parse_id;
 use super::visits::visit_in;
 use crate::error::{Error, Result};
+use fieldconsult_model::crypto::sign::{SEED_LEN, SigningKey};
 use fieldconsult_model::wire::{PulledRecord, Record, SessionTombstone};
 use fieldconsult_model::{
     ChecklistTemplate, Community, Location, ReferralService, Role, Session, SessionId, Team,
@@ -192,20 +193,50 @@ pub(crate) struct Credentials {
     pub role: Role,
     pub server_url: Option<String>,
     pub cursor: u64,
+    /// The key pushes are signed with; `None` for an enrolment older than signing.
+    pub signing_key: Option<std::sync::Arc<SigningKey>>,
 }
 
 /// The stored enrolment, if any.
 pub(crate) fn credentials(tx: &Transaction<'_>) -> Result<Option<Credentials>> {
-    let row: Option<(Option<String>, String, String, String, i64)> = tx
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        String,
+        i64,
+        Option<zeroize::Zeroizing<Vec<u8>>>,
+    );
+    let row: Option<Row> = tx
         .prepare_cached(
-            "SELECT server_url, device_id, token, role, pull_cursor FROM sync_meta WHERE id = 1",
+            "SELECT server_url, device_id, token, role, pull_cursor, signing_seed
+             FROM sync_meta WHERE id = 1",
         )?
         .query_row([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?.map(zeroize::Zeroizing::new),
+            ))
         })
         .optional()?;
-    row.map(|(server_url, device_id, token, role, cursor)| {
+    row.map(|(server_url, device_id, token, role, cursor, seed)| {
+        let signing_key = match seed {
+            None => None,
+            Some(seed) => {
+                let seed: &[u8; SEED_LEN] =
+                    seed.as_slice().try_into().map_err(|_| Error::Corrupt {
+                        entity: "enrolment",
+                        id: device_id.clone(),
+                    })?;
+                Some(std::sync::Arc::new(SigningKey::from_seed(seed)))
+            }
+        };
         Ok(Credentials {
+            signing_key,
             role: decode(&role, "enrolment", &device_id)?,
             device_id,
             token,
@@ -223,19 +254,22 @@ pub(crate) fn save_enrolment(
     device_id: &str,
     token: &str,
     role: &Role,
+    signing_key: &SigningKey,
 ) -> Result<()> {
+    let seed = signing_key.seed();
     tx.prepare_cached(
-        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor)
-         VALUES (1, :url, :device, :token, :role, 0)
+        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor, signing_seed)
+         VALUES (1, :url, :device, :token, :role, 0, :seed)
          ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
              device_id = excluded.device_id, token = excluded.token, role = excluded.role,
-             pull_cursor = 0",
+             pull_cursor = 0, signing_seed = excluded.signing_seed",
     )?
     .execute(named_params! {
         ":url": server_url,
         ":device": device_id,
         ":token": token,
         ":role": encode(role, "enrolment", device_id)?,
+        ":seed": &seed[..],
     })?;
     Ok(())
 }

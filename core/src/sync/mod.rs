@@ -27,6 +27,7 @@ use crate::progress::Progress;
 use crate::store::Store;
 use crate::store::sync::{Credentials, credentials, save_enrolment};
 use fieldconsult_model::Role;
+use fieldconsult_model::crypto::sign::{SEED_LEN, SigningKey};
 use fieldconsult_model::wire::{EnrolRequest, EnrolResponse, ProblemDetails, problem_types};
 
 /// What one sync did.
@@ -74,9 +75,15 @@ impl Store {
         device_label: &str,
     ) -> Result<Enrolment> {
         let _running = Running::start(self)?;
+        // A fresh key pair per enrolment: the secret never leaves this store.
+        let mut seed = zeroize::Zeroizing::new([0u8; SEED_LEN]);
+        getrandom::fill(&mut seed[..])
+            .map_err(|_| Error::Io(std::io::Error::other("the random source failed")))?;
+        let signing_key = SigningKey::from_seed(&seed);
         let body = serde_json::to_vec(&EnrolRequest {
             code: code.trim().to_owned(),
             device_label: device_label.trim().to_owned(),
+            public_key: signing_key.public_key(),
         })
         .map_err(|_| Error::Protocol {
             what: "enrolment request",
@@ -98,6 +105,7 @@ impl Store {
                 &response.device_id,
                 &response.token,
                 &response.role,
+                &signing_key,
             )
         })?;
         Ok(Enrolment {
@@ -127,6 +135,10 @@ impl Store {
     pub fn sync(&self, transport: &dyn Transport, progress: &dyn Progress) -> Result<SyncReport> {
         let running = Running::start(self)?;
         let creds = self.read(credentials)?.ok_or(Error::NotEnrolled)?;
+        if creds.signing_key.is_none() {
+            // Enrolled before pushes were signed: the server would refuse every change.
+            return Err(Error::NotEnrolled);
+        }
         let mut report = SyncReport::default();
         let result = push::push(self, transport, &creds, progress, &mut report)
             .and_then(|done| pull::pull(self, transport, &creds, progress, &mut report, done));

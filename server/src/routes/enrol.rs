@@ -30,7 +30,7 @@ pub async fn enrol(
     let storage = state.storage.clone();
     let device = blocking(move || {
         storage
-            .enrol(&code_hash, &label, &token_hash, Utc::now())
+            .enrol(&code_hash, &label, &token_hash, &req.public_key, Utc::now())
             .map_err(ApiError::from)
     })
     .await?

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
+use fieldconsult_model::crypto::sign::{ChangeNonce, PublicKey};
 use fieldconsult_model::wire::{Ack, PullResponse, PushChange, Record};
 use fieldconsult_model::{Role, Team};
 
@@ -53,6 +54,9 @@ pub struct Device {
     pub role: Role,
     /// Whether an admin revoked it.
     pub revoked: bool,
+    /// The Ed25519 key it registered at enrolment; `None` for a device enrolled before
+    /// pushes were signed (everything it pushes is refused).
+    pub public_key: Option<PublicKey>,
 }
 
 /// One row of the admin's device list.
@@ -143,6 +147,19 @@ pub trait RecordTx {
     /// Removes a record from the current records (its change-log entries then point at
     /// nothing and are skipped by pull).
     fn remove(&mut self, kind: &str, id: &str) -> Result<(), StorageError>;
+    /// The digest of what `device_id` signed with `nonce`, if it used that nonce before.
+    fn nonce_digest(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+    ) -> Result<Option<String>, StorageError>;
+    /// Remembers that `device_id` signed `content_digest` with `nonce`.
+    fn remember_nonce(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+        content_digest: &str,
+    ) -> Result<(), StorageError>;
     /// Files a version in `record_history`.
     fn file_history(
         &mut self,
@@ -183,13 +200,15 @@ pub trait Storage: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StorageError>;
 
-    /// Spends an enrolment code and enrols a device with the token hash, atomically.
-    /// `None` when the code is unknown, used or expired.
+    /// Spends an enrolment code and enrols a device with the token hash and the public key
+    /// it will sign its pushes with, atomically. `None` when the code is unknown, used or
+    /// expired.
     fn enrol(
         &self,
         code_hash: &str,
         label: &str,
         token_hash: &str,
+        public_key: &PublicKey,
         now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError>;
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use fieldconsult_model::crypto::sign::{ChangeNonce, PublicKey};
 use fieldconsult_model::wire::{Ack, PullResponse, PulledRecord, PushChange, Record};
 use fieldconsult_model::{Role, Team};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
@@ -252,6 +253,40 @@ impl RecordTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn nonce_digest(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT content_digest FROM push_nonces WHERE device_id = :device AND nonce = :nonce",
+            )?
+            .query_row(
+                named_params! {":device": device_id, ":nonce": nonce.to_hex()},
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn remember_nonce(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+        content_digest: &str,
+    ) -> Result<(), StorageError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO push_nonces (device_id, nonce, content_digest)
+                 VALUES (:device, :nonce, :digest) ON CONFLICT DO NOTHING",
+            )?
+            .execute(named_params! {
+                ":device": device_id, ":nonce": nonce.to_hex(), ":digest": content_digest,
+            })?;
+        Ok(())
+    }
+
     fn file_history(
         &mut self,
         record: &Record,
@@ -359,11 +394,16 @@ fn device_from_row(
     id: String,
     role: &str,
     revoked_at: Option<String>,
+    public_key: Option<&str>,
 ) -> Result<Device, StorageError> {
     Ok(Device {
-        id,
         role: from_json(role, "device role")?,
         revoked: revoked_at.is_some(),
+        public_key: public_key
+            .map(PublicKey::from_hex)
+            .transpose()
+            .map_err(|_| StorageError::Corrupt(format!("public key of device {id}")))?,
+        id,
     })
 }
 
@@ -426,6 +466,7 @@ impl Storage for SqliteStorage {
         code_hash: &str,
         label: &str,
         token_hash: &str,
+        public_key: &PublicKey,
         now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         let mut conn = self.conn()?;
@@ -449,30 +490,39 @@ impl Storage for SqliteStorage {
             .execute(named_params! {":now": ts(now), ":hash": code_hash})?;
         let id = uuid::Uuid::now_v7().to_string();
         tx.prepare_cached(
-            "INSERT INTO devices (id, label, role, token_hash, enrolled_at)
-             VALUES (:id, :label, :role, :token_hash, :now)",
+            "INSERT INTO devices (id, label, role, token_hash, enrolled_at, public_key)
+             VALUES (:id, :label, :role, :token_hash, :now, :public_key)",
         )?
         .execute(named_params! {
             ":id": id, ":label": label, ":role": role_json,
-            ":token_hash": token_hash, ":now": ts(now),
+            ":token_hash": token_hash, ":now": ts(now), ":public_key": public_key.to_hex(),
         })?;
         tx.commit()?;
-        Ok(Some(device_from_row(id, &role_json, None)?))
+        let public_key = public_key.to_hex();
+        Ok(Some(device_from_row(
+            id,
+            &role_json,
+            None,
+            Some(&public_key),
+        )?))
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
         let conn = self.reader()?;
         let row = conn
-            .prepare_cached("SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash")?
+            .prepare_cached(
+                "SELECT id, role, revoked_at, public_key FROM devices WHERE token_hash = :hash",
+            )?
             .query_row(named_params! {":hash": token_hash}, |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })
             .optional()?;
-        row.map(|(id, role, revoked)| device_from_row(id, &role, revoked))
+        row.map(|(id, role, revoked, key)| device_from_row(id, &role, revoked, key.as_deref()))
             .transpose()
     }
 
