@@ -39,6 +39,27 @@ fn enrolment_keeps_the_credentials_in_the_store() {
 }
 
 #[test]
+fn a_reopened_store_signs_with_the_key_it_registered_and_a_new_enrolment_makes_a_new_one() {
+    let f = Fixture::new();
+    let server = FakeServer::new(f.alice().role.clone());
+    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    let first = server.state.lock().unwrap().device_key.unwrap();
+    f.saved_session(Group::Women);
+    drop(f.store);
+    let store = fieldconsult_core::Store::open(&f.path, &common::key(7)).unwrap();
+    // The fake server verifies every pushed change with the key registered at enrolment.
+    let report = store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.acknowledged, 2);
+    store.enrol(&server, "CODE", "tablet").unwrap();
+    assert_ne!(server.state.lock().unwrap().device_key.unwrap(), first);
+    // The secret half never leaves the encrypted file: the public half is not even there
+    // in the clear.
+    drop(store);
+    let raw = std::fs::read(&f.path).unwrap();
+    assert!(!raw.windows(32).any(|w| w == first.to_bytes()));
+}
+
+#[test]
 fn an_idle_sync_is_one_request() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
