@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Minutes, FixedOffset, Offset, TimeZone};
 use fieldconsult_core::sync::compress::PUSH_CODEC;
+use fieldconsult_model::crypto::sign::{ChangeNonce, Signature};
 use fieldconsult_model::wire::{PushChange, PushRequest, Record};
 use fieldconsult_model::{
     AffectedGroup, AgeCounts, ChecklistAnswer, ChecklistTemplate, Concern, ConcernCategory,
@@ -123,6 +124,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|i| PushChange {
                     record: Record::Session(Box::new(session(i, &mut rng, &checklist))),
                     base_hash: None,
+                    // A signed change carries both: 32 + 128 hex characters, as on the wire.
+                    nonce: Some(ChangeNonce::from_bytes([0x5a; 16])),
+                    signature: Some(Signature::from_bytes([0xa5; 64])),
                 })
                 .collect(),
         };

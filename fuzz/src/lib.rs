@@ -131,6 +131,7 @@ impl Storage for StubStorage {
         code_hash: &str,
         _label: &str,
         _token_hash: &str,
+        _public_key: &fieldconsult_model::crypto::sign::PublicKey,
         _now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         // One code in sixteen "exists", so both answers are reached.
@@ -229,6 +230,8 @@ pub fn harness() -> &'static Harness {
                     team_id: TeamId::new(),
                 },
                 revoked: false,
+                // The stub's push validates records without the push rules: no key needed.
+                public_key: None,
             },
         });
         let app = app_with(
