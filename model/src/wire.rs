@@ -19,6 +19,14 @@
 //! with [`reasons::UNSIGNED`], [`reasons::BAD_SIGNATURE`] or [`reasons::REPLAYED`]; the
 //! same signed change sent again is answered as before (`AlreadyStored`).
 //!
+//! Reference bundles (issue 7): [`EnrolResponse::root_key`] carries the mission root public
+//! key, which the device pins; reference data then travels by pull as
+//! [`Record::Bundle`] ([`SignedBundle`]: sequence, time, records, root signature). A device
+//! with a pinned key applies teams, checklists and referral services only from a bundle
+//! that verifies and whose sequence is higher than the last it applied; the bare records
+//! it may still receive change nothing. A device enrolled with a server that has no root
+//! key pins nothing and applies bare reference records as before.
+//!
 //! Bodies may be compressed (`Content-Encoding`); every request but enrolment carries
 //! `Authorization: Bearer <token>`.
 
@@ -26,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checklist::ChecklistTemplate;
+use crate::crypto::bundle::{BUNDLE_ID, SignedBundle};
 use crate::crypto::sign::{ChangeNonce, PublicKey, Signature, SignedChange, SigningKey};
 use crate::ids::{SessionId, VisitId};
 use crate::reference::{Community, ReferralService, Team};
@@ -111,6 +120,8 @@ pub enum Record {
     Addendum(Addendum),
     /// An edit the server did not apply (server → device).
     Conflict(ConflictNotice),
+    /// Reference data signed by the mission root key (server → device).
+    Bundle(Box<SignedBundle>),
 }
 
 impl Record {
@@ -127,6 +138,7 @@ impl Record {
             Record::Review(_) => "review",
             Record::Addendum(_) => "addendum",
             Record::Conflict(_) => "conflict",
+            Record::Bundle(_) => "bundle",
         }
     }
 
@@ -143,7 +155,23 @@ impl Record {
             Record::Review(r) => r.id.to_string(),
             Record::Addendum(a) => a.id.to_string(),
             Record::Conflict(c) => c.lost_hash.clone(),
+            Record::Bundle(_) => BUNDLE_ID.to_owned(),
         }
+    }
+
+    /// Reference data only the mission admin issues (devices never write it): a device
+    /// that pinned a mission root key takes it only from a verified [`SignedBundle`].
+    pub fn is_mission_reference(&self) -> bool {
+        matches!(
+            self,
+            Record::Team(_) | Record::Checklist(_) | Record::ReferralService(_)
+        )
+    }
+
+    /// Records a [`SignedBundle`] may carry: the admin's reference data, and communities
+    /// (which devices may also add).
+    pub fn is_reference(&self) -> bool {
+        self.is_mission_reference() || matches!(self, Record::Community(_))
     }
 
     /// The content hash of this record: see [`content_hash`].
@@ -197,6 +225,11 @@ pub struct EnrolRequest {
 /// What an enrolled device is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolResponse {
+    /// The mission root public key that signs reference bundles, if the mission has one:
+    /// the device pins it (after comparing its fingerprint with the one from the
+    /// enrolment QR code, when it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<PublicKey>,
     /// The device's id.
     pub device_id: String,
     /// Bearer token for every later request; the server keeps only its hash.

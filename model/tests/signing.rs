@@ -372,3 +372,54 @@ proptest! {
         prop_assert_eq!(SigningKey::from_seed(&key.seed()).public_key(), key.public_key());
     }
 }
+
+mod bundles {
+    use super::*;
+    use fieldconsult_model::crypto::bundle::SignedBundle;
+
+    fn bundle(seq: u64) -> SignedBundle {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-10-01T08:00:00+00:00").unwrap();
+        SignedBundle::sign(seq, at, vec![team_record("Team A")], &key(9))
+    }
+
+    #[test]
+    fn a_bundle_verifies_with_the_root_key_only() {
+        let b = bundle(3);
+        b.verify(&key(9).public_key()).unwrap();
+        assert_eq!(b.verify(&key(8).public_key()), Err(SignError::BadSignature));
+        let json = serde_json::to_string(&Record::Bundle(Box::new(b.clone()))).unwrap();
+        let Record::Bundle(back) = serde_json::from_str(&json).unwrap() else {
+            panic!("not a bundle")
+        };
+        back.verify(&key(9).public_key()).unwrap();
+    }
+
+    #[test]
+    fn a_bundle_changed_after_signing_does_not_verify() {
+        let root = key(9).public_key();
+        let mut resequenced = bundle(3);
+        resequenced.sequence = 4;
+        let mut redated = bundle(3);
+        redated.issued_at = redated.issued_at + chrono::Duration::seconds(1);
+        let mut added = bundle(3);
+        added.records.push(team_record("Team X"));
+        let mut altered = bundle(3);
+        altered.records[0] = team_record("Team B");
+        let mut emptied = bundle(3);
+        emptied.records.clear();
+        for (what, b) in [
+            ("sequence", resequenced),
+            ("issued_at", redated),
+            ("added record", added),
+            ("altered record", altered),
+            ("emptied", emptied),
+        ] {
+            assert_eq!(b.verify(&root), Err(SignError::BadSignature), "{what}");
+        }
+        // A change signature is no bundle signature (domain separation).
+        let b = bundle(3);
+        let mut signed_as_change = b.clone();
+        signed_as_change.signature = key(9).sign_change(&Fields::sample().signed());
+        assert_eq!(signed_as_change.verify(&root), Err(SignError::BadSignature));
+    }
+}
