@@ -15,7 +15,7 @@ fn enrolled() -> (Fixture, FakeServer) {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     (f, server)
 }

@@ -138,6 +138,23 @@ impl Storage for StubStorage {
         Ok(code_hash.ends_with('0').then(|| self.device.clone()))
     }
 
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError> {
+        Ok(Vec::new())
+    }
+
+    fn root_key(
+        &self,
+    ) -> Result<Option<fieldconsult_model::crypto::sign::PublicKey>, StorageError> {
+        Ok(None)
+    }
+
+    fn register_root_key(
+        &self,
+        _: &fieldconsult_model::crypto::sign::PublicKey,
+    ) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
         Ok(
             (token_hash == fieldconsult_server::auth::secret_hash(TOKEN))

@@ -524,7 +524,7 @@ fn enrol(
     let file = format!("{}.db", name.replace([' ', ','], "_").to_lowercase());
     let store = Store::open(dir.join(file), &key).step("open a device store")?;
     let enrolment = store
-        .enrol(transport, &code, name)
+        .enrol(transport, &code, name, None)
         .step(&format!("enrol \"{name}\""))?;
     let what = match &enrolment.role {
         Role::TeamMember { .. } => "team member".to_owned(),

@@ -90,7 +90,8 @@ pub fn apply_change(
         Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
-        | Record::Conflict(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
+        | Record::Conflict(_)
+        | Record::Bundle(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
         Record::Community(c) => {
             if !matches!(device.role, Role::TeamMember { .. }) {
                 Step::Refused(Refusal::new(reasons::FORBIDDEN))

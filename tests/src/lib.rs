@@ -278,7 +278,7 @@ impl Mission {
     fn enrol(&self, code: &str, label: &str) -> Device {
         let path = self.dir.path().join(format!("{label}.db"));
         let store = Store::open(&path, &device_key()).unwrap();
-        store.enrol(&self.transport(), code, label).unwrap();
+        store.enrol(&self.transport(), code, label, None).unwrap();
         drop(store);
         Device::reopen(path)
     }

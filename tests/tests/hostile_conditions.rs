@@ -632,7 +632,12 @@ fn app_upgrade_mid_outbox_loses_nothing() {
             assert_eq!(store.pending_count().unwrap(), queued, "v{version}");
         }
         store
-            .enrol(&mission.transport(), &mission.team_code(team), "upgraded")
+            .enrol(
+                &mission.transport(),
+                &mission.team_code(team),
+                "upgraded",
+                None,
+            )
             .unwrap();
         drop(store);
         let device = Device::reopen(path);

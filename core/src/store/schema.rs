@@ -183,11 +183,15 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_by_record ON conflicts(record_kind, record_id, detected_ms);
 ";
 
-/// Migration 5: the device's Ed25519 signing key (issue 7), generated at enrolment: its
+/// Migration 5 (issue 7): the device's Ed25519 signing key, generated at enrolment: its
 /// 32-byte secret seed lives only here, in the encrypted store, beside the token it goes
-/// with. NULL for an enrolment made before pushes were signed: such a device enrols again.
+/// with (NULL for an enrolment made before pushes were signed: such a device enrols
+/// again). The mission root key pinned at enrolment (hex; NULL when the server had none)
+/// and the sequence of the last reference bundle applied.
 const V5: &str = "
 ALTER TABLE sync_meta ADD COLUMN signing_seed BLOB CHECK (signing_seed IS NULL OR length(signing_seed) = 32);
+ALTER TABLE sync_meta ADD COLUMN root_key TEXT;
+ALTER TABLE sync_meta ADD COLUMN bundle_sequence INTEGER NOT NULL DEFAULT 0 CHECK (bundle_sequence >= 0);
 ";
 
 /// Every migration's SQL, oldest first. Append only.

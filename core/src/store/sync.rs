@@ -12,7 +12,7 @@ use super::outbox::{Entity, OutboxEntry};
 use super::reference::parse_id;
 use super::visits::visit_in;
 use crate::error::{Error, Result};
-use fieldconsult_model::crypto::sign::{SEED_LEN, SigningKey};
+use fieldconsult_model::crypto::sign::{PublicKey, SEED_LEN, SigningKey};
 use fieldconsult_model::wire::{PulledRecord, Record, SessionTombstone};
 use fieldconsult_model::{
     ChecklistTemplate, Community, Location, ReferralService, Role, Session, SessionId, Team,
@@ -255,14 +255,17 @@ pub(crate) fn save_enrolment(
     token: &str,
     role: &Role,
     signing_key: &SigningKey,
+    root_key: Option<&PublicKey>,
 ) -> Result<()> {
     let seed = signing_key.seed();
     tx.prepare_cached(
-        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor, signing_seed)
-         VALUES (1, :url, :device, :token, :role, 0, :seed)
+        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor,
+                                signing_seed, root_key, bundle_sequence)
+         VALUES (1, :url, :device, :token, :role, 0, :seed, :root, 0)
          ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
              device_id = excluded.device_id, token = excluded.token, role = excluded.role,
-             pull_cursor = 0, signing_seed = excluded.signing_seed",
+             pull_cursor = 0, signing_seed = excluded.signing_seed,
+             root_key = excluded.root_key, bundle_sequence = 0",
     )?
     .execute(named_params! {
         ":url": server_url,
@@ -270,7 +273,34 @@ pub(crate) fn save_enrolment(
         ":token": token,
         ":role": encode(role, "enrolment", device_id)?,
         ":seed": &seed[..],
+        ":root": root_key.map(PublicKey::to_hex),
     })?;
+    Ok(())
+}
+
+/// The mission root key pinned at enrolment and the sequence of the last bundle applied;
+/// `None` when the device pinned no key.
+pub(crate) fn root_pin(tx: &Transaction<'_>) -> Result<Option<(PublicKey, u64)>> {
+    let row: Option<(Option<String>, i64)> = tx
+        .prepare_cached("SELECT root_key, bundle_sequence FROM sync_meta WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((Some(hex), sequence)) => {
+            let key = PublicKey::from_hex(&hex).map_err(|_| Error::Corrupt {
+                entity: "enrolment",
+                id: "root key".to_owned(),
+            })?;
+            Ok(Some((key, u64::try_from(sequence).unwrap_or(0))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Records that the bundle with `sequence` was applied.
+pub(crate) fn set_bundle_sequence(tx: &Transaction<'_>, sequence: u64) -> Result<()> {
+    tx.prepare_cached("UPDATE sync_meta SET bundle_sequence = :s WHERE id = 1")?
+        .execute(named_params! {":s": i64::try_from(sequence).unwrap_or(i64::MAX)})?;
     Ok(())
 }
 
@@ -423,7 +453,8 @@ pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
         Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
-        | Record::Conflict(_) => None,
+        | Record::Conflict(_)
+        | Record::Bundle(_) => None,
     }
 }
 
@@ -516,6 +547,8 @@ pub(crate) fn write_pulled(
             })?;
         }
         Record::Conflict(c) => super::conflicts::write_notice(tx, c)?,
+        // A bundle is unpacked (after verification) by the pull, never written as such.
+        Record::Bundle(_) => {}
         Record::Addendum(a) => {
             if !session_exists(tx, &a.session_id)? {
                 return Ok(Written::MissingParent);

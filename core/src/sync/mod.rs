@@ -65,14 +65,19 @@ pub struct Enrolment {
 
 impl Store {
     /// Enrols this device with a one-time `code` from a mission admin, and keeps the
-    /// credentials in the encrypted store. A new enrolment replaces an older one and pulls
-    /// from the beginning. A refused code is [`Error::Unauthorized`] (or
-    /// [`Error::Server`] with the problem type).
+    /// credentials in the encrypted store: a fresh Ed25519 key pair (the server registers
+    /// the public half and accepts only pushes it signed) and the mission root key the
+    /// server announces, pinned: reference data is then applied only from bundles that
+    /// root key signed. `expected_root_fingerprint` (from the enrolment QR code) must match
+    /// the announced key, or nothing is stored ([`Error::RootKeyMismatch`]). A new
+    /// enrolment replaces an older one and pulls from the beginning. A refused code is
+    /// [`Error::Unauthorized`] (or [`Error::Server`] with the problem type).
     pub fn enrol(
         &self,
         transport: &dyn Transport,
         code: &str,
         device_label: &str,
+        expected_root_fingerprint: Option<&str>,
     ) -> Result<Enrolment> {
         let _running = Running::start(self)?;
         // A fresh key pair per enrolment: the secret never leaves this store.
@@ -97,6 +102,12 @@ impl Store {
             None,
             body,
         )?;
+        if let Some(expected) = expected_root_fingerprint {
+            let expected = expected.trim().to_ascii_lowercase();
+            if response.root_key.map(|k| k.fingerprint()) != Some(expected) {
+                return Err(Error::RootKeyMismatch);
+            }
+        }
         let server_url = transport.endpoint();
         self.write(|tx| {
             save_enrolment(
@@ -106,6 +117,7 @@ impl Store {
                 &response.token,
                 &response.role,
                 &signing_key,
+                response.root_key.as_ref(),
             )
         })?;
         Ok(Enrolment {

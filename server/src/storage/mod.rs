@@ -239,6 +239,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Every current record of a kind.
     fn records_of_kind(&self, kind: &str) -> Result<Vec<StoredRecord>, StorageError>;
 
+    /// Every current record that belongs to no team (reference data, and the communities
+    /// devices added), for a reference bundle.
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError>;
+
+    /// The mission root public key devices pin at enrolment, once an admin signed a bundle.
+    fn root_key(&self) -> Result<Option<PublicKey>, StorageError>;
+
+    /// Registers `key` as the mission root key if none is; `false` when another one is.
+    fn register_root_key(&self, key: &PublicKey) -> Result<bool, StorageError>;
+
     /// The filed versions of one record, oldest first.
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError>;
 }

@@ -90,9 +90,14 @@ const V2: &str = "ALTER TABLE changes ADD COLUMN device_id TEXT;";
 /// device registered at enrolment (NULL for devices enrolled before: their pushes are
 /// refused as unsigned until they enrol again). `push_nonces` remembers, per device, each
 /// change nonce with the digest of what it signed, to refuse a nonce reused for other
-/// content; a retry of the same signed change finds the same digest.
+/// content; a retry of the same signed change finds the same digest. `mission_root` holds
+/// the public half of the mission root key that signs reference bundles (one row at most).
 const V3: &str = "
 ALTER TABLE devices ADD COLUMN public_key TEXT;
+CREATE TABLE mission_root (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    public_key TEXT NOT NULL
+) STRICT;
 CREATE TABLE push_nonces (
     device_id TEXT NOT NULL,
     nonce TEXT NOT NULL,

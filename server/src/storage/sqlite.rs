@@ -712,6 +712,44 @@ impl Storage for SqliteStorage {
         Ok(out)
     }
 
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(
+            "SELECT body FROM records WHERE team_id IS NULL AND kind <> 'bundle'
+             ORDER BY kind, id",
+        )?;
+        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in bodies {
+            out.push(from_json(&body?, "record body")?);
+        }
+        Ok(out)
+    }
+
+    fn root_key(&self) -> Result<Option<PublicKey>, StorageError> {
+        let conn = self.reader()?;
+        let hex: Option<String> = conn
+            .prepare_cached("SELECT public_key FROM mission_root WHERE id = 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        hex.map(|h| {
+            PublicKey::from_hex(&h).map_err(|_| StorageError::Corrupt("mission root key".into()))
+        })
+        .transpose()
+    }
+
+    fn register_root_key(&self, key: &PublicKey) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO mission_root (id, public_key) VALUES (1, :key) ON CONFLICT DO NOTHING",
+        )?
+        .execute(named_params! {":key": key.to_hex()})?;
+        let registered: String = conn
+            .prepare_cached("SELECT public_key FROM mission_root WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        Ok(registered == key.to_hex())
+    }
+
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare(
