@@ -65,6 +65,8 @@ pub struct ServerState {
     pub raw_pull: Option<Vec<PulledRecord>>,
     /// The key the device registered at enrolment: every pushed change must verify with it.
     pub device_key: Option<fieldconsult_model::crypto::sign::PublicKey>,
+    /// The mission root key announced at enrolment.
+    pub root_key: Option<fieldconsult_model::crypto::sign::PublicKey>,
 }
 
 pub struct FakeServer {
@@ -146,6 +148,7 @@ impl FakeServer {
                     device_id: "device-1".into(),
                     token: TOKEN.into(),
                     role: self.role.clone(),
+                    root_key: self.state.lock().unwrap().root_key,
                 },
             )
         } else if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
