@@ -866,14 +866,17 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    func enrol(serverUrl: String, code: String, deviceLabel: String) throws  -> Enrolment
+    func enrol(serverUrl: String, code: String, deviceLabel: String, expectedRootFingerprint: String?) throws  -> Enrolment
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    func enrolWith(transport: HttpTransport, code: String, deviceLabel: String) throws  -> Enrolment
+    func enrolWith(transport: HttpTransport, code: String, deviceLabel: String, expectedRootFingerprint: String?) throws  -> Enrolment
     
     /**
      * The device's enrolment, if any.
@@ -1215,31 +1218,36 @@ open func deleteDraft(actor: Identity, sessionId: String)throws   {try rustCallW
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-open func enrol(serverUrl: String, code: String, deviceLabel: String)throws  -> Enrolment  {
+open func enrol(serverUrl: String, code: String, deviceLabel: String, expectedRootFingerprint: String? = nil)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(serverUrl),
         FfiConverterString.lower(code),
-        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+        FfiConverterString.lower(deviceLabel),
+        FfiConverterOptionString.lower(expectedRootFingerprint),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-open func enrolWith(transport: HttpTransport, code: String, deviceLabel: String)throws  -> Enrolment  {
+open func enrolWith(transport: HttpTransport, code: String, deviceLabel: String, expectedRootFingerprint: String? = nil)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(
             self.uniffiCloneHandle(),
         FfiConverterTypeHttpTransport_lower(transport),
         FfiConverterString.lower(code),
-        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+        FfiConverterString.lower(deviceLabel),
+        FfiConverterOptionString.lower(expectedRootFingerprint),uniffiCallStatus
     )
 })
 }
@@ -6523,6 +6531,11 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
      */
     case NotEnrolled
     /**
+     * The server's mission root key is not the one the enrolment QR code names: it is not
+     * the mission's server. Nothing was stored.
+     */
+    case RootKeyMismatch
+    /**
      * The server refused the device's credentials or the enrolment code: enrol again.
      */
     case Unauthorized
@@ -6627,19 +6640,20 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 13: return .Cancelled
         case 14: return .Busy
         case 15: return .NotEnrolled
-        case 16: return .Unauthorized
-        case 17: return .Revoked
-        case 18: return .Network(
+        case 16: return .RootKeyMismatch
+        case 17: return .Unauthorized
+        case 18: return .Revoked
+        case 19: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Server(
+        case 20: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Storage(
+        case 21: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6724,32 +6738,36 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(15))
         
         
-        case .Unauthorized:
+        case .RootKeyMismatch:
             writeInt(&buf, Int32(16))
         
         
-        case .Revoked:
+        case .Unauthorized:
             writeInt(&buf, Int32(17))
         
         
-        case let .Network(reason):
+        case .Revoked:
             writeInt(&buf, Int32(18))
+        
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,problem):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(problem, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9361,10 +9379,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() != 101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 41454) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 27204) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 35010) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 38001) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment() != 22040) {

@@ -889,9 +889,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`expectedRootFingerprint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(`ptr`: Long,`transport`: Long,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(`ptr`: Long,`transport`: Long,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`expectedRootFingerprint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1155,10 +1155,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() and 0xFFFF) != 101) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 41454) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 27204) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() and 0xFFFF) != 35010) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() and 0xFFFF) != 38001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment() and 0xFFFF) != 22040) {
@@ -2133,14 +2133,17 @@ public interface FieldConsultStoreInterface {
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment
+    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String? = null): Enrolment
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment
+    fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String? = null): Enrolment
     
     /**
      * The device's enrolment, if any.
@@ -2560,9 +2563,11 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
     
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
-     * one-time `code` from a mission admin. A refused code is `Unauthorized`.
+     * one-time `code` from a mission admin. A refused code is `Unauthorized`. With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment {
+    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String?): Enrolment {
             return FfiConverterTypeEnrolment.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2571,7 +2576,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterString.lower(`serverUrl`),
         FfiConverterString.lower(`code`),
-        FfiConverterString.lower(`deviceLabel`),_status)
+        FfiConverterString.lower(`deviceLabel`),
+        FfiConverterOptionalString.lower(`expectedRootFingerprint`),_status)
 }
     }
     )
@@ -2580,9 +2586,10 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    @Throws(FieldConsultException::class)override fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment {
+    @Throws(FieldConsultException::class)override fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String?): Enrolment {
             return FfiConverterTypeEnrolment.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2591,7 +2598,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterTypeHttpTransport.lower(`transport`),
         FfiConverterString.lower(`code`),
-        FfiConverterString.lower(`deviceLabel`),_status)
+        FfiConverterString.lower(`deviceLabel`),
+        FfiConverterOptionalString.lower(`expectedRootFingerprint`),_status)
 }
     }
     )
@@ -7039,6 +7047,16 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * The server's mission root key is not the one the enrolment QR code names: it is not
+     * the mission's server. Nothing was stored.
+     */
+    class RootKeyMismatch(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The server refused the device's credentials or the enrolment code: enrol again.
      */
     class Unauthorized(
@@ -7169,19 +7187,20 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             13 -> FieldConsultException.Cancelled()
             14 -> FieldConsultException.Busy()
             15 -> FieldConsultException.NotEnrolled()
-            16 -> FieldConsultException.Unauthorized()
-            17 -> FieldConsultException.Revoked()
-            18 -> FieldConsultException.Network(
+            16 -> FieldConsultException.RootKeyMismatch()
+            17 -> FieldConsultException.Unauthorized()
+            18 -> FieldConsultException.Revoked()
+            19 -> FieldConsultException.Network(
                 FfiConverterString.read(buf),
                 )
-            19 -> FieldConsultException.Server(
+            20 -> FieldConsultException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            20 -> FieldConsultException.Storage(
+            21 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
-            21 -> FieldConsultException.Internal(
+            22 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7257,6 +7276,10 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 4UL
             )
             is FieldConsultException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.RootKeyMismatch -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -7364,32 +7387,36 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 buf.putInt(15)
                 Unit
             }
-            is FieldConsultException.Unauthorized -> {
+            is FieldConsultException.RootKeyMismatch -> {
                 buf.putInt(16)
                 Unit
             }
-            is FieldConsultException.Revoked -> {
+            is FieldConsultException.Unauthorized -> {
                 buf.putInt(17)
                 Unit
             }
-            is FieldConsultException.Network -> {
+            is FieldConsultException.Revoked -> {
                 buf.putInt(18)
+                Unit
+            }
+            is FieldConsultException.Network -> {
+                buf.putInt(19)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Server -> {
-                buf.putInt(19)
+                buf.putInt(20)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.Storage -> {
-                buf.putInt(20)
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(21)
+                buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
