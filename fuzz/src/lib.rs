@@ -87,6 +87,10 @@ pub fn validate_record(record: &Record, ctx: &ValidationContext) -> Result<(), V
             validate_addendum(a, ctx)
         }
         Record::Conflict(c) => validate_record(&c.lost, ctx),
+        Record::Bundle(b) => b
+            .records
+            .iter()
+            .try_for_each(|r| validate_record(r, ctx)),
     }
 }
 

@@ -400,7 +400,7 @@ mod bundles {
         let mut resequenced = bundle(3);
         resequenced.sequence = 4;
         let mut redated = bundle(3);
-        redated.issued_at = redated.issued_at + chrono::Duration::seconds(1);
+        redated.issued_at += chrono::Duration::seconds(1);
         let mut added = bundle(3);
         added.records.push(team_record("Team X"));
         let mut altered = bundle(3);
