@@ -574,8 +574,9 @@ fn full_filesystem_during_a_write_is_disk_full() {
 /// sessions leaves the same rows in `visits`, `sessions`, `outbox` and `history`. The rows
 /// dropped with those tables are sync bookkeeping an older app did not have: from version 3
 /// on, the enrolment; the pending sync states are rebuilt from the outbox by migration 3.
-/// Migration 5 adds the device's signing key to `sync_meta` (dropped here as a column): an
-/// enrolment made before pushes were signed cannot push, so the upgraded app enrols again.
+/// Migration 5 adds the device's signing key and pinned root key to `sync_meta` (dropped
+/// here as columns): an enrolment made before pushes were signed cannot push, so the
+/// upgraded app enrols again.
 #[test]
 fn app_upgrade_mid_outbox_loses_nothing() {
     for version in [3u32, 2] {
@@ -603,7 +604,11 @@ fn app_upgrade_mid_outbox_loses_nothing() {
                     "DROP TABLE sync_parked; DROP TABLE sync_meta; DROP TABLE sync_state;",
                 );
             } else {
-                rollback.push_str("ALTER TABLE sync_meta DROP COLUMN signing_seed;");
+                rollback.push_str(
+                    "ALTER TABLE sync_meta DROP COLUMN signing_seed;
+                     ALTER TABLE sync_meta DROP COLUMN root_key;
+                     ALTER TABLE sync_meta DROP COLUMN bundle_sequence;",
+                );
             }
             rollback.push_str(&format!("PRAGMA user_version = {version};"));
             conn.execute_batch(&rollback).unwrap();
