@@ -166,3 +166,21 @@ async fn a_nonce_used_again_for_other_content_is_refused_as_replayed() {
     assert_eq!(refusal(&server, &a, replay).await, reasons::REPLAYED);
     assert_eq!(visit_count(&server), 1);
 }
+
+#[tokio::test]
+async fn a_device_enrolled_before_signing_has_every_change_refused_as_unsigned() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let (device, _) = server.key_of(&a);
+    // As migration 3 leaves a device enrolled before it: no registered key.
+    let conn = rusqlite::Connection::open(server.db_path()).unwrap();
+    conn.execute(
+        "UPDATE devices SET public_key = NULL WHERE id = ?1",
+        [&device],
+    )
+    .unwrap();
+    drop(conn);
+    let change = server.signed_change(&a, Record::Visit(server.visit(&server.team_a)));
+    assert_eq!(refusal(&server, &a, change).await, reasons::UNSIGNED);
+    assert_eq!(visit_count(&server), 0);
+}
