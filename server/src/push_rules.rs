@@ -2,10 +2,11 @@
 //! workflow, idempotence and conflicts. Backend-independent: it runs against a [`RecordTx`]
 //! inside the backend's write transaction.
 //!
-//! Order of checks for one change: the device's signature (`unsigned`, `bad_signature`) and
-//! nonce (`replayed`), then rights (`forbidden`), idempotence (`AlreadyStored`),
-//! validation (`validation`), conflict (`Conflict`, the pushed version filed as
-//! `conflict_lost`), workflow (`invalid_transition`), then store.
+//! Order of checks for one change: the device's signature (`unsigned`, `bad_signature`;
+//! verified by [`verify_signatures`] before the write transaction) and nonce (`replayed`),
+//! then rights (`forbidden`), idempotence (`AlreadyStored`), validation (`validation`),
+//! conflict (`Conflict`, the pushed version filed as `conflict_lost`), workflow
+//! (`invalid_transition`), then store.
 
 use chrono::{DateTime, Utc};
 use fieldconsult_model::status::{self, Action, Actor, Role, Status, TransitionError};
@@ -14,7 +15,8 @@ use fieldconsult_model::validation::{
     validate_community, validate_review, validate_session, validate_visit,
 };
 use fieldconsult_model::wire::{
-    Ack, AckOutcome, ConflictNotice, PushChange, Record, SessionTombstone,
+    Ack, AckOutcome, ChangeSignatureError, ConflictNotice, PushChange, Record, SessionTombstone,
+    VerifiedChange,
 };
 use fieldconsult_model::{Decision, Session, Team};
 
@@ -60,11 +62,29 @@ enum Step {
     Refused(Refusal),
 }
 
-/// Applies one pushed change and says what became of it.
+/// What the signature check found for one change, before the write transaction.
+pub type SignatureVerdict = Result<VerifiedChange, ChangeSignatureError>;
+
+/// Checks each change's signature against the device's registered key (none registered:
+/// every change is unsigned). Pure computation, ≈70 µs a change: a backend runs it before
+/// taking the writer, so that a batch's signatures do not hold up other devices' pushes.
+pub fn verify_signatures(device: &Device, changes: &[PushChange]) -> Vec<SignatureVerdict> {
+    changes
+        .iter()
+        .map(|change| match &device.public_key {
+            Some(key) => change.verify(&device.id, key),
+            None => Err(ChangeSignatureError::Unsigned),
+        })
+        .collect()
+}
+
+/// Applies one pushed change, whose signature [`verify_signatures`] judged as `verdict`,
+/// and says what became of it.
 pub fn apply_change(
     tx: &mut dyn RecordTx,
     device: &Device,
     change: &PushChange,
+    verdict: &SignatureVerdict,
     now: DateTime<Utc>,
 ) -> Result<Ack, StorageError> {
     let record = &change.record;
@@ -75,7 +95,7 @@ pub fn apply_change(
         id: device.id.clone(),
         role: device.role.clone(),
     };
-    if let Err(refusal) = check_signature(tx, device, change)? {
+    if let Err(refusal) = check_signature(tx, device, verdict)? {
         return Ok(Ack {
             hash: current_hash(tx, &kind, &id)?,
             kind,
@@ -142,18 +162,15 @@ pub fn apply_change(
     })
 }
 
-/// Checks that the change is signed, as it is, with the device's registered key, and that
-/// its nonce was not used before for other content; remembers the nonce. A retry of the
-/// same signed change passes and is then answered by the rules below, as before.
+/// Refuses a change whose signature did not verify, or whose nonce the device used before
+/// for other content; remembers the nonce. A retry of the same signed change passes and is
+/// then answered by the rules below, as before.
 fn check_signature(
     tx: &mut dyn RecordTx,
     device: &Device,
-    change: &PushChange,
+    verdict: &SignatureVerdict,
 ) -> Result<Result<(), Refusal>, StorageError> {
-    let Some(key) = &device.public_key else {
-        return Ok(Err(Refusal::new(reasons::UNSIGNED)));
-    };
-    let verified = match change.verify(&device.id, key) {
+    let verified = match verdict {
         Ok(v) => v,
         Err(e) => return Ok(Err(Refusal::new(e.reason()))),
     };

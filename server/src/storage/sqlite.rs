@@ -120,6 +120,8 @@ const MAX_GROUP: usize = 32;
 struct PushJob {
     device: Device,
     changes: Vec<PushChange>,
+    /// The signature check of each change, made before queueing.
+    verdicts: Vec<push_rules::SignatureVerdict>,
     now: DateTime<Utc>,
     result: Mutex<Option<Result<Vec<Ack>, StorageError>>>,
 }
@@ -157,7 +159,10 @@ fn commit_group(
             };
             job.changes
                 .iter()
-                .map(|change| push_rules::apply_change(&mut rtx, &job.device, change, job.now))
+                .zip(&job.verdicts)
+                .map(|(change, verdict)| {
+                    push_rules::apply_change(&mut rtx, &job.device, change, verdict, job.now)
+                })
                 .collect::<Result<Vec<Ack>, StorageError>>()
         };
         match applied {
@@ -577,6 +582,7 @@ impl Storage for SqliteStorage {
         let mine = Arc::new(PushJob {
             device: device.clone(),
             changes: changes.to_vec(),
+            verdicts: push_rules::verify_signatures(device, changes),
             now,
             result: Mutex::new(None),
         });
