@@ -102,6 +102,10 @@ pub enum FieldConsultError {
     /// The device has not enrolled with a mission server.
     #[error("the device is not enrolled")]
     NotEnrolled,
+    /// The server's mission root key is not the one the enrolment QR code names: it is not
+    /// the mission's server. Nothing was stored.
+    #[error("the server's mission root key does not match the enrolment code")]
+    RootKeyMismatch,
     /// The server refused the device's credentials or the enrolment code: enrol again.
     #[error("the server refused the device's credentials")]
     Unauthorized,
@@ -232,6 +236,7 @@ impl From<CoreError> for FieldConsultError {
             CoreError::Cancelled => FieldConsultError::Cancelled,
             CoreError::Busy => FieldConsultError::Busy,
             CoreError::NotEnrolled => FieldConsultError::NotEnrolled,
+            CoreError::RootKeyMismatch => FieldConsultError::RootKeyMismatch,
             CoreError::Unauthorized => FieldConsultError::Unauthorized,
             CoreError::Revoked => FieldConsultError::Revoked,
             CoreError::Transport(TransportError::CertificateRejected { problem }) => {

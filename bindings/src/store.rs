@@ -473,36 +473,52 @@ impl FieldConsultStore {
 
     /// Enrols this device with the mission server at `server_url` (`https://`) using a
     /// one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
-    /// pins and mission roots (pass the same to every `sync`).
-    #[uniffi::method(default(tls = None))]
+    /// pins and mission roots (pass the same to every `sync`). With
+    /// `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+    /// mission root key is refused (`RootKeyMismatch`) and nothing is stored.
+    #[uniffi::method(default(tls = None, expected_root_fingerprint = None))]
     pub fn enrol(
         &self,
         server_url: String,
         code: String,
         device_label: String,
         tls: Option<TlsOptions>,
+        expected_root_fingerprint: Option<String>,
     ) -> Result<Enrolment> {
         guard(|| {
             let transport = sync::https(&server_url, tls)?;
             Ok(self
                 .store()?
-                .enrol(&transport, &code, &device_label)?
+                .enrol(
+                    &transport,
+                    &code,
+                    &device_label,
+                    expected_root_fingerprint.as_deref(),
+                )?
                 .into())
         })
     }
 
-    /// Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+    /// Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+    /// `expected_root_fingerprint` as for `enrol`.
+    #[uniffi::method(default(expected_root_fingerprint = None))]
     pub fn enrol_with(
         &self,
         transport: Arc<dyn HttpTransport>,
         code: String,
         device_label: String,
+        expected_root_fingerprint: Option<String>,
     ) -> Result<Enrolment> {
         guard(|| {
             let transport = sync::Foreign(transport);
             Ok(self
                 .store()?
-                .enrol(&transport, &code, &device_label)?
+                .enrol(
+                    &transport,
+                    &code,
+                    &device_label,
+                    expected_root_fingerprint.as_deref(),
+                )?
                 .into())
         })
     }

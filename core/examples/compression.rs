@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Minutes, FixedOffset, Offset, TimeZone};
 use fieldconsult_core::sync::compress::PUSH_CODEC;
+use fieldconsult_model::crypto::sign::SigningKey;
 use fieldconsult_model::wire::{PushChange, PushRequest, Record};
 use fieldconsult_model::{
     AffectedGroup, AgeCounts, ChecklistAnswer, ChecklistTemplate, Concern, ConcernCategory,
@@ -116,13 +117,16 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let checklist = ChecklistTemplate::default_v1();
     let mut rng = Rng(7);
+    let device_key = SigningKey::from_seed(&[7; 32]);
     println!("sessions,json_bytes,codec,bytes,ratio,compress_ms");
     for n in [10usize, 100, 300] {
         let request = PushRequest {
             changes: (0..n)
-                .map(|i| PushChange {
-                    record: Record::Session(Box::new(session(i, &mut rng, &checklist))),
-                    base_hash: None,
+                .map(|i| {
+                    // Signed as a device signs it: nonce and signature are incompressible.
+                    let record = Record::Session(Box::new(session(i, &mut rng, &checklist)));
+                    let hash = record.hash();
+                    PushChange::signed(record, &hash, None, "bench-device", &device_key)
                 })
                 .collect(),
         };

@@ -130,6 +130,10 @@ pub enum Error {
     /// Sealing or opening failed (no copy for this device's key, tampered, malformed).
     #[error("{0}")]
     Seal(#[from] fieldconsult_model::SealError),
+    /// The server announced another mission root key than the fingerprint the enrolment
+    /// QR code carries (or none): it is not the mission's server. Nothing was stored.
+    #[error("the server's mission root key does not match the enrolment code")]
+    RootKeyMismatch,
     /// The server's answer does not follow the sync protocol.
     #[error("unexpected answer from the server: {what}")]
     Protocol {

@@ -24,7 +24,10 @@ fn enrolment_keeps_the_credentials_in_the_store() {
         Err(Error::NotEnrolled)
     ));
     let server = FakeServer::new(f.alice().role.clone());
-    let e = f.store.enrol(&server, " CODE ", "Team A tablet").unwrap();
+    let e = f
+        .store
+        .enrol(&server, " CODE ", "Team A tablet", None)
+        .unwrap();
     assert_eq!(e.device_id, "device-1");
     assert_eq!(e.role, f.alice().role);
     drop(f.store);
@@ -39,10 +42,31 @@ fn enrolment_keeps_the_credentials_in_the_store() {
 }
 
 #[test]
+fn a_reopened_store_signs_with_the_key_it_registered_and_a_new_enrolment_makes_a_new_one() {
+    let f = Fixture::new();
+    let server = FakeServer::new(f.alice().role.clone());
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
+    let first = server.state.lock().unwrap().device_key.unwrap();
+    f.saved_session(Group::Women);
+    drop(f.store);
+    let store = fieldconsult_core::Store::open(&f.path, &common::key(7)).unwrap();
+    // The fake server verifies every pushed change with the key registered at enrolment.
+    let report = store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(report.acknowledged, 2);
+    store.enrol(&server, "CODE", "tablet", None).unwrap();
+    assert_ne!(server.state.lock().unwrap().device_key.unwrap(), first);
+    // The secret half never leaves the encrypted file: the public half is not even there
+    // in the clear.
+    drop(store);
+    let raw = std::fs::read(&f.path).unwrap();
+    assert!(!raw.windows(32).any(|w| w == first.to_bytes()));
+}
+
+#[test]
 fn an_idle_sync_is_one_request() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     f.saved_session(Group::Women);
     f.store.sync(&server, &NoProgress).unwrap();
     let before = server.requests().len();
@@ -57,7 +81,7 @@ fn an_idle_sync_is_one_request() {
 fn a_revoked_device_wipes_its_files_and_refuses_every_call() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     f.saved_session(Group::Women);
     f.store.sync(&server, &NoProgress).unwrap();
     f.saved_session(Group::Men);
@@ -86,7 +110,7 @@ fn a_revoked_device_wipes_its_files_and_refuses_every_call() {
 fn an_unknown_token_is_unauthorized_and_changes_nothing() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     f.saved_session(Group::Women);
     server.set_hook(|_, _| Hook::Answer(Ok(problem(401, "/problems/unauthorized"))));
     assert!(matches!(
@@ -101,7 +125,7 @@ fn an_unknown_token_is_unauthorized_and_changes_nothing() {
 fn sync_refuses_to_run_twice_at_once() {
     let f = Arc::new(Fixture::new());
     let server = Arc::new(FakeServer::new(f.alice().role.clone()));
-    f.store.enrol(&*server, "CODE", "tablet").unwrap();
+    f.store.enrol(&*server, "CODE", "tablet", None).unwrap();
     let (entered_tx, entered_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let release_rx = Mutex::new(release_rx);
@@ -118,7 +142,7 @@ fn sync_refuses_to_run_twice_at_once() {
         Err(Error::Busy)
     ));
     assert!(matches!(
-        f.store.enrol(&*server, "CODE", "tablet"),
+        f.store.enrol(&*server, "CODE", "tablet", None),
         Err(Error::Busy)
     ));
     // Other calls go on while the sync waits on the network.
@@ -144,7 +168,7 @@ impl Progress for CancelAfterFirst {
 fn cancellation_stops_between_batches() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     let visit = f.visit_of(&f.team_a);
     for _ in 0..fieldconsult_model::wire::MAX_BATCH_RECORDS + 10 {
         f.store
@@ -189,7 +213,7 @@ fn the_https_transport_reports_a_refused_connection_as_a_transport_error() {
         .port();
     let transport = HttpsTransport::new(&format!("http://127.0.0.1:{port}")).unwrap();
     assert!(matches!(
-        f.store.enrol(&transport, "CODE", "tablet"),
+        f.store.enrol(&transport, "CODE", "tablet", None),
         Err(Error::Transport(TransportError::Network { .. }))
     ));
 }

@@ -68,7 +68,7 @@ fn reviewer_store() -> (tempfile::TempDir, Store, FakeServer) {
     let server = FakeServer::new(Role::Reviewer {
         sector: "North".into(),
     });
-    store.enrol(&server, "CODE", "GFP tablet").unwrap();
+    store.enrol(&server, "CODE", "GFP tablet", None).unwrap();
     (dir, store, server)
 }
 
@@ -205,7 +205,7 @@ fn a_failure_in_the_middle_of_a_page_leaves_the_cursor_where_it_was() {
 fn a_pulled_record_never_overwrites_a_local_change_not_yet_pushed() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     let s = f.saved_session(Group::Women);
     f.store.sync(&server, &NoProgress).unwrap();
 
@@ -262,7 +262,7 @@ fn a_pulled_record_never_overwrites_a_local_change_not_yet_pushed() {
 fn a_pulled_record_equal_to_the_local_change_is_no_conflict() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
-    f.store.enrol(&server, "CODE", "tablet").unwrap();
+    f.store.enrol(&server, "CODE", "tablet", None).unwrap();
     let s = f.saved_session(Group::Men);
     let visit = f.store.visit(&s.visit_id).unwrap();
     // The server already holds exactly this content (pushed by an earlier lost answer).

@@ -15,7 +15,7 @@ fn enrolled() -> (Fixture, FakeServer) {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     (f, server)
 }
@@ -248,6 +248,40 @@ fn a_resent_batch_answered_already_stored_is_acknowledged() {
         2,
         "no duplicate"
     );
+}
+
+#[test]
+fn a_resent_change_carries_the_same_nonce_and_an_edited_one_another() {
+    let (f, server) = enrolled();
+    let s = f.saved_session(Group::Men);
+    server.set_hook(|_, req| {
+        if req.path == "/v1/push" {
+            Hook::LoseAnswer(TransportError::Timeout)
+        } else {
+            Hook::Pass
+        }
+    });
+    f.store.sync(&server, &NoProgress).unwrap_err();
+    f.store.sync(&server, &NoProgress).unwrap_err();
+    server.clear_hook();
+    let mut edited = f.store.get_session(&s.id).unwrap().session;
+    edited.answers[0].note = "changed".to_owned();
+    f.store.save_session(&f.alice(), &edited).unwrap();
+    f.store.sync(&server, &NoProgress).unwrap();
+    let nonce_of = |push: &sync_support::Seen| {
+        let c = push
+            .changes
+            .iter()
+            .find(|c| c.record.kind() == "session")
+            .unwrap();
+        (c.nonce.unwrap(), c.signature.unwrap())
+    };
+    let pushes = server.pushes();
+    assert_eq!(pushes.len(), 3);
+    // Lost answers: the same change again, the same nonce and signature (a retry).
+    assert_eq!(nonce_of(&pushes[0]), nonce_of(&pushes[1]));
+    // Edited since: another change, another nonce.
+    assert_ne!(nonce_of(&pushes[1]).0, nonce_of(&pushes[2]).0);
 }
 
 #[test]

@@ -93,6 +93,10 @@ pub fn validate_record(record: &Record, ctx: &ValidationContext) -> Result<(), V
         }
         Record::Conflict(c) => validate_record(&c.lost, ctx),
         Record::ConsentWithdrawal(_) => Ok(()),
+        Record::Bundle(b) => b
+            .records
+            .iter()
+            .try_for_each(|r| validate_record(r, ctx)),
     }
 }
 
@@ -137,10 +141,28 @@ impl Storage for StubStorage {
         code_hash: &str,
         _label: &str,
         _token_hash: &str,
+        _public_key: &fieldconsult_model::crypto::sign::PublicKey,
         _now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         // One code in sixteen "exists", so both answers are reached.
         Ok(code_hash.ends_with('0').then(|| self.device.clone()))
+    }
+
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError> {
+        Ok(Vec::new())
+    }
+
+    fn root_key(
+        &self,
+    ) -> Result<Option<fieldconsult_model::crypto::sign::PublicKey>, StorageError> {
+        Ok(None)
+    }
+
+    fn register_root_key(
+        &self,
+        _: &fieldconsult_model::crypto::sign::PublicKey,
+    ) -> Result<bool, StorageError> {
+        Ok(false)
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
@@ -235,6 +257,8 @@ pub fn harness() -> &'static Harness {
                     team_id: TeamId::new(),
                 },
                 revoked: false,
+                // The stub's push validates records without the push rules: no key needed.
+                public_key: None,
             },
         });
         let app = app_with(

@@ -12,7 +12,8 @@
 //!
 //! A path names a field inside its record kind: `session.priorities[].note`; `[]` stands for
 //! any element of a list and `*` for any key of a map. A conflict notice carries a whole
-//! record (`conflict.lost`), whose fields have that record's own classes.
+//! record (`conflict.lost`), whose fields have that record's own classes; so do the records
+//! of a reference bundle (`bundle.records[]`).
 
 use serde::{Deserialize, Serialize};
 
@@ -129,6 +130,9 @@ pub const FIELDS: &[(&str, Class)] = &[
     ("conflict.base_hash", I),
     ("conflict.device_id", I),
     ("conflict.detected_at", I),
+    ("bundle.sequence", I),
+    ("bundle.issued_at", I),
+    ("bundle.signature", I),
 ];
 
 /// The class of the field at `path` (`session.priorities[].note`); `None` for a path that

@@ -11,6 +11,22 @@
 //!   changed after the server-issued cursor, reference data included, in pages.
 //! - Errors are RFC 9457 `application/problem+json` ([`ProblemDetails`]) with a stable `type`.
 //!
+//! Signatures (issue 7): a device generates an Ed25519 key pair at enrolment and sends the
+//! public half in [`EnrolRequest::public_key`]. Every [`PushChange`] carries a
+//! [`ChangeNonce`] and the device's [`Signature`] over the canonical bytes of
+//! [`crate::crypto::sign::SignedChange`] (device id, nonce, kind, id, content hash, base
+//! hash). The server checks them before anything else and refuses a change, stored nothing,
+//! with [`reasons::UNSIGNED`], [`reasons::BAD_SIGNATURE`] or [`reasons::REPLAYED`]; the
+//! same signed change sent again is answered as before (`AlreadyStored`).
+//!
+//! Reference bundles (issue 7): [`EnrolResponse::root_key`] carries the mission root public
+//! key, which the device pins; reference data then travels by pull as
+//! [`Record::Bundle`] ([`SignedBundle`]: sequence, time, records, root signature). A device
+//! with a pinned key applies teams, checklists and referral services only from a bundle
+//! that verifies and whose sequence is higher than the last it applied; the bare records
+//! it may still receive change nothing. A device enrolled with a server that has no root
+//! key pins nothing and applies bare reference records as before.
+//!
 //! Bodies may be compressed (`Content-Encoding`); every request but enrolment carries
 //! `Authorization: Bearer <token>`.
 
@@ -18,6 +34,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checklist::ChecklistTemplate;
+use crate::crypto::bundle::{BUNDLE_ID, SignedBundle};
+use crate::crypto::sign::{ChangeNonce, PublicKey, Signature, SignedChange, SigningKey};
 use crate::ids::{SessionId, VisitId};
 use crate::reference::{Community, ReferralService, SealingKeys, Team};
 use crate::review::{Addendum, Review};
@@ -121,6 +139,8 @@ pub enum Record {
     Conflict(ConflictNotice),
     /// A session deleted everywhere because consent was withdrawn.
     ConsentWithdrawal(ConsentWithdrawal),
+    /// Reference data signed by the mission root key (server → device).
+    Bundle(Box<SignedBundle>),
 }
 
 impl Record {
@@ -139,6 +159,7 @@ impl Record {
             Record::Addendum(_) => "addendum",
             Record::Conflict(_) => "conflict",
             Record::ConsentWithdrawal(_) => "consent_withdrawal",
+            Record::Bundle(_) => "bundle",
         }
     }
 
@@ -157,7 +178,26 @@ impl Record {
             Record::Addendum(a) => a.id.to_string(),
             Record::Conflict(c) => c.lost_hash.clone(),
             Record::ConsentWithdrawal(w) => w.session_id.to_string(),
+            Record::Bundle(_) => BUNDLE_ID.to_owned(),
         }
+    }
+
+    /// Reference data only the mission admin issues (devices never write it): a device
+    /// that pinned a mission root key takes it only from a verified [`SignedBundle`].
+    pub fn is_mission_reference(&self) -> bool {
+        matches!(
+            self,
+            Record::Team(_)
+                | Record::Checklist(_)
+                | Record::ReferralService(_)
+                | Record::SealingKeys(_)
+        )
+    }
+
+    /// Records a [`SignedBundle`] may carry: the admin's reference data, and communities
+    /// (which devices may also add).
+    pub fn is_reference(&self) -> bool {
+        self.is_mission_reference() || matches!(self, Record::Community(_))
     }
 
     /// The content hash of this record: see [`content_hash`].
@@ -203,11 +243,19 @@ pub struct EnrolRequest {
     pub code: String,
     /// A label for the admin's device list (`Team 3 tablet 2`); never a person's name.
     pub device_label: String,
+    /// The public half of the key pair the device generated for this enrolment: the
+    /// server accepts only pushes signed with its secret half.
+    pub public_key: PublicKey,
 }
 
 /// What an enrolled device is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolResponse {
+    /// The mission root public key that signs reference bundles, if the mission has one:
+    /// the device pins it (after comparing its fingerprint with the one from the
+    /// enrolment QR code, when it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<PublicKey>,
     /// The device's id.
     pub device_id: String,
     /// Bearer token for every later request; the server keeps only its hash.
@@ -225,6 +273,103 @@ pub struct PushChange {
     /// Hash of the server's version this edit was built on; `None` for a record the server
     /// has never acknowledged.
     pub base_hash: Option<String>,
+    /// Identifies this change among the device's; the same when the same change is sent
+    /// again. `None` only from a device that does not sign (refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<ChangeNonce>,
+    /// The device's signature of [`crate::crypto::sign::SignedChange`] for this change.
+    /// `None` only from a device that does not sign (refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+}
+
+impl PushChange {
+    /// The change of `record` (whose content hash the caller has computed as
+    /// `content_hash`), built on `base_hash`, with its nonce and `device_id`'s signature.
+    pub fn signed(
+        record: Record,
+        content_hash: &str,
+        base_hash: Option<String>,
+        device_id: &str,
+        key: &SigningKey,
+    ) -> Self {
+        let kind = record.kind();
+        let id = record.id();
+        let nonce = key.change_nonce(device_id, kind, &id, content_hash, base_hash.as_deref());
+        let signature = key.sign_change(&SignedChange {
+            device_id,
+            nonce: &nonce,
+            kind,
+            id: &id,
+            content_hash,
+            base_hash: base_hash.as_deref(),
+        });
+        PushChange {
+            record,
+            base_hash,
+            nonce: Some(nonce),
+            signature: Some(signature),
+        }
+    }
+
+    /// Checks that this change was signed, as it is now, by the holder of `key` for
+    /// `device_id`. Returns its nonce and [`SignedChange::content_digest`], which the
+    /// server remembers to refuse the nonce for other content.
+    pub fn verify(
+        &self,
+        device_id: &str,
+        key: &PublicKey,
+    ) -> Result<VerifiedChange, ChangeSignatureError> {
+        let (Some(nonce), Some(signature)) = (&self.nonce, &self.signature) else {
+            return Err(ChangeSignatureError::Unsigned);
+        };
+        let id = self.record.id();
+        let content_hash = self.record.hash();
+        let signed = SignedChange {
+            device_id,
+            nonce,
+            kind: self.record.kind(),
+            id: &id,
+            content_hash: &content_hash,
+            base_hash: self.base_hash.as_deref(),
+        };
+        key.verify_change(&signed, signature)
+            .map_err(|_| ChangeSignatureError::BadSignature)?;
+        Ok(VerifiedChange {
+            nonce: *nonce,
+            content_digest: signed.content_digest(),
+        })
+    }
+}
+
+/// A pushed change whose signature verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChange {
+    /// Its nonce.
+    pub nonce: ChangeNonce,
+    /// Digest of what it signed, nonce aside.
+    pub content_digest: String,
+}
+
+/// Why a pushed change's signature was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeSignatureError {
+    /// No nonce or no signature.
+    #[error("the change carries no nonce or no signature")]
+    Unsigned,
+    /// The signature does not verify for this device's key and this content.
+    #[error("the change's signature does not verify")]
+    BadSignature,
+}
+
+impl ChangeSignatureError {
+    /// The stable reason code of the refusal ([`reasons`]).
+    pub fn reason(self) -> &'static str {
+        match self {
+            ChangeSignatureError::Unsigned => reasons::UNSIGNED,
+            ChangeSignatureError::BadSignature => reasons::BAD_SIGNATURE,
+        }
+    }
 }
 
 /// `POST /v1/push`.
@@ -312,6 +457,13 @@ pub mod reasons {
     pub const IMMUTABLE: &str = "immutable";
     /// The session's consent was withdrawn: it is deleted and cannot come back.
     pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
+    /// The change carries no nonce or no signature, or the device registered no key.
+    pub const UNSIGNED: &str = "unsigned";
+    /// The signature does not verify against the device's registered key: signed by
+    /// another key, or the record, its base or its nonce changed after signing.
+    pub const BAD_SIGNATURE: &str = "bad_signature";
+    /// The nonce was already used by this device for other content.
+    pub const REPLAYED: &str = "replayed";
 }
 
 /// An RFC 9457 problem document.

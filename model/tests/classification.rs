@@ -138,6 +138,14 @@ fn every_kind(f: &Fixture) -> Vec<Record> {
             detected_at: at,
             lost: Box::new(Record::Session(Box::new(session))),
         }),
+        Record::Bundle(Box::new(
+            fieldconsult_model::crypto::bundle::SignedBundle::sign(
+                1,
+                at,
+                vec![Record::Team(f.teams[0].clone())],
+                &fieldconsult_model::crypto::sign::SigningKey::from_seed(&[1; 32]),
+            ),
+        )),
     ]
 }
 

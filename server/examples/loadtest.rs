@@ -523,7 +523,12 @@ fn setup_device(
         &DatabaseKey::from_bytes(&raw)?,
     )?;
     raw.fill(0);
-    let enrolment = store.enrol(transport, &plan.code, &format!("tablet {}", plan.index))?;
+    let enrolment = store.enrol(
+        transport,
+        &plan.code,
+        &format!("tablet {}", plan.index),
+        None,
+    )?;
     let actor = Actor {
         id: enrolment.device_id,
         role: enrolment.role.clone(),

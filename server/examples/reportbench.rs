@@ -36,6 +36,7 @@ use std::time::Instant;
 use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use clap::Parser;
 use fieldconsult_model::crypto::seal::{SealContext, seal};
+use fieldconsult_model::crypto::sign::SigningKey;
 use fieldconsult_model::report::{Month, MonthlyReport, ReportOptions, ReportScope};
 use fieldconsult_model::wire::{AckOutcome, PushChange, Record};
 use fieldconsult_model::{
@@ -214,6 +215,29 @@ struct Mission {
     reviewers: BTreeMap<String, Device>,
 }
 
+/// The one key every bench device signs with (a benchmark, not a mission).
+fn bench_key() -> SigningKey {
+    SigningKey::from_seed(&[7; 32])
+}
+
+/// `changes` signed by `device`, as its core would sign them.
+fn signed(changes: &[PushChange], device: &Device) -> Vec<PushChange> {
+    let key = bench_key();
+    changes
+        .iter()
+        .map(|c| {
+            let hash = c.record.hash();
+            PushChange::signed(
+                c.record.clone(),
+                &hash,
+                c.base_hash.clone(),
+                &device.id,
+                &key,
+            )
+        })
+        .collect()
+}
+
 fn enrol(storage: &SqliteStorage, role: Role, label: &str) -> Result<Device, Error> {
     let now = Utc::now();
     let code = issue_enrolment_code(storage, &role, Duration::hours(1), now)?;
@@ -223,6 +247,7 @@ fn enrol(storage: &SqliteStorage, role: Role, label: &str) -> Result<Device, Err
             &secret_hash(&canonical_code(&code)),
             label,
             &secret_hash(&token),
+            &bench_key().public_key(),
             now,
         )?
         .ok_or_else(|| "enrolment refused a fresh code".into())
@@ -344,6 +369,8 @@ fn store_month(
         by_team[team].push(PushChange {
             record: Record::Visit(visit.clone()),
             base_hash: None,
+            nonce: None,
+            signature: None,
         });
         visits += 1;
         // One community in twelve is never reached with women separately (where elders
@@ -389,6 +416,8 @@ fn store_month(
             by_team[team].push(PushChange {
                 record: Record::Session(Box::new(s.clone())),
                 base_hash: None,
+                nonce: None,
+                signature: None,
             });
             sessions.push((team, s));
         }
@@ -396,7 +425,8 @@ fn store_month(
     let now = Utc::now();
     for (team, changes) in by_team.iter().enumerate() {
         for batch in changes.chunks(400) {
-            check_acks(storage.push(&mission.team_devices[team], batch, now)?)?;
+            let device = &mission.team_devices[team];
+            check_acks(storage.push(device, &signed(batch, device), now)?)?;
         }
     }
     let mut reviews: BTreeMap<&str, Vec<PushChange>> = BTreeMap::new();
@@ -429,6 +459,8 @@ fn store_month(
                 at: (now - Duration::hours(1)).fixed_offset(),
             }),
             base_hash: None,
+            nonce: None,
+            signature: None,
         });
     }
     for (sector, changes) in &reviews {
@@ -437,7 +469,7 @@ fn store_month(
             .get(*sector)
             .ok_or("no reviewer for a sector")?;
         for batch in changes.chunks(400) {
-            check_acks(storage.push(reviewer, batch, now)?)?;
+            check_acks(storage.push(reviewer, &signed(batch, reviewer), now)?)?;
         }
     }
     Ok(Figures {

@@ -219,7 +219,7 @@ fn device_side(
     getrandom::fill(&mut raw).map_err(|e| format!("random key: {e}"))?;
     let store = Store::open(dir.join("device.db"), &DatabaseKey::from_bytes(&raw)?)?;
     raw.fill(0);
-    let enrolment = store.enrol(transport, code, "bench tablet")?;
+    let enrolment = store.enrol(transport, code, "bench tablet", None)?;
     let actor = Actor {
         id: enrolment.device_id,
         role: enrolment.role,

@@ -94,6 +94,38 @@ pub enum Command {
     /// Write the monthly gender report of a team, a sector or the mission (accepted sessions;
     /// pending ones counted in the review state) and print the paths of the files written.
     Report(ReportArgs),
+    /// Manage the mission root key that signs reference data.
+    #[command(subcommand)]
+    RootKey(RootKeyCommand),
+    /// Sign the reference data devices pull.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+/// `root-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RootKeyCommand {
+    /// Generate the mission root key: writes its secret to a new file only its owner can
+    /// read (keep it off the server) and prints the public key's fingerprint, to put in
+    /// enrolment QR codes.
+    Generate {
+        /// The file to create; never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `bundle` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Sign the server's current reference data (teams, communities, checklists, referral
+    /// directory) with the root key as the next bundle; devices that pinned the root key
+    /// apply reference data only from such bundles. Run it after every reference change.
+    Sign {
+        /// The root key file written by `root-key generate`.
+        #[arg(long)]
+        root_key: PathBuf,
+    },
 }
 
 /// Arguments of `report`.
@@ -257,6 +289,9 @@ pub enum CliError {
     /// A report could not be rendered.
     #[error("cannot render the report: {0}")]
     Render(#[from] fieldconsult_report::RenderError),
+    /// The root key or a bundle failed.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 fn bad(arg: &'static str, reason: impl Into<String>) -> CliError {
@@ -276,6 +311,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Demo = cli.command {
         return Ok(crate::demo::run()?);
     }
+    if let Command::RootKey(RootKeyCommand::Generate { out }) = &cli.command {
+        // Needs no database: the key is made on the admin's machine.
+        let public = crate::bundle::generate_root_key(out)?;
+        writeln!(std::io::stdout(), "{}", public.fingerprint()).map_err(io("write to stdout"))?;
+        return Ok(());
+    }
     let storage = SqliteStorage::open(&cli.db)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -283,7 +324,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         writeln!(out, "{s}").map_err(io("write to stdout"))
     };
     match cli.command {
-        Command::Demo => {}
+        Command::Demo | Command::RootKey(_) => {}
+        Command::Bundle(BundleCommand::Sign { root_key }) => {
+            let root = crate::bundle::read_root_key(&root_key)?;
+            let bundle = crate::bundle::sign_bundle(&storage, &root)?;
+            w(
+                &mut out,
+                format!(
+                    "bundle {} signed: {} reference records",
+                    bundle.sequence,
+                    bundle.records.len()
+                ),
+            )?;
+        }
         Command::Serve { listen } => serve(Arc::new(storage), listen)?,
         Command::Team(TeamCommand::Add { name, sector }) => {
             let team = admin::add_team(&storage, &name, &sector)?;
@@ -394,6 +447,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let code = admin::enrolment_code(&storage, &role, args.expires_hours)?;
             w(&mut out, code)?;
+            if let Some(root) = storage.root_key()? {
+                // For the enrolment QR code: the device refuses a server with another key.
+                w(
+                    &mut out,
+                    format!("root key fingerprint {}", root.fingerprint()),
+                )?;
+            }
         }
         Command::Revoke { device_id } => {
             if admin::revoke(&storage, &device_id)? {

@@ -160,6 +160,21 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         "Communities: {}, {}, {}; checklist version {}; referral service: {}",
         kajo.name, morobo.name, lainya.name, checklist.version, clinic.name
     );
+    // The mission root key signs the reference data; devices pin it at enrolment (its
+    // fingerprint comes with the enrolment QR code) and take reference data only from
+    // bundles it signed. On a mission its file stays on the admin's machine.
+    let root_file = dir.join("mission-root.key");
+    let root_public =
+        crate::bundle::generate_root_key(&root_file).step("generate the mission root key")?;
+    let root = crate::bundle::read_root_key(&root_file).step("read the mission root key")?;
+    let bundle = crate::bundle::sign_bundle(storage, &root).step("sign the reference data")?;
+    let fingerprint = root_public.fingerprint();
+    println!(
+        "Reference data signed as bundle {} ({} records) by the mission root key {}…",
+        bundle.sequence,
+        bundle.records.len(),
+        &fingerprint[..16]
+    );
 
     // 3. Enrolment: one-time codes, each used by one device.
     let transport = HttpsTransport::new(url).step("create the HTTP transport")?;
@@ -174,6 +189,7 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         dir,
         "Team 3 tablet",
         &team_role(&team3),
+        &fingerprint,
     )?;
     let phone5 = enrol(
         storage,
@@ -181,6 +197,7 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         dir,
         "Team 5 tablet",
         &team_role(&team5),
+        &fingerprint,
     )?;
     let gfp = enrol(
         storage,
@@ -188,6 +205,7 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         dir,
         "Gender focal point, Sector West",
         &reviewer_role,
+        &fingerprint,
     )?;
 
     println!("\n== 4. Before the patrol: each device downloads the reference data ==");
@@ -514,6 +532,7 @@ fn enrol(
     dir: &Path,
     name: &'static str,
     role: &Role,
+    fingerprint: &str,
 ) -> Result<Device, DemoError> {
     let code = admin::enrolment_code(storage, role, 1).step("issue an enrolment code")?;
     // On a phone the 32-byte key comes from the Android Keystore or the iOS Keychain.
@@ -524,7 +543,7 @@ fn enrol(
     let file = format!("{}.db", name.replace([' ', ','], "_").to_lowercase());
     let store = Store::open(dir.join(file), &key).step("open a device store")?;
     let enrolment = store
-        .enrol(transport, &code, name)
+        .enrol(transport, &code, name, Some(fingerprint))
         .step(&format!("enrol \"{name}\""))?;
     let what = match &enrolment.role {
         Role::TeamMember { .. } => "team member".to_owned(),

@@ -6,11 +6,13 @@
 //!   backend; [`push_rules`] holds what a push may do, independent of the backend;
 //! - [`reports`] computes the paired comparison and the participation table from storage;
 //!   [`demo`] runs the whole path end to end on this machine;
+//! - [`bundle`] holds the mission root key and the reference bundles it signs;
 //! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
 
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod csv;
 pub mod demo;

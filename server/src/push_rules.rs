@@ -2,9 +2,11 @@
 //! workflow, idempotence and conflicts. Backend-independent: it runs against a [`RecordTx`]
 //! inside the backend's write transaction.
 //!
-//! Order of checks for one change: rights (`forbidden`), idempotence (`AlreadyStored`),
-//! validation (`validation`), conflict (`Conflict`, the pushed version filed as
-//! `conflict_lost`), workflow (`invalid_transition`), then store.
+//! Order of checks for one change: the device's signature (`unsigned`, `bad_signature`;
+//! verified by [`verify_signatures`] before the write transaction) and nonce (`replayed`),
+//! then rights (`forbidden`), idempotence (`AlreadyStored`), validation (`validation`),
+//! conflict (`Conflict`, the pushed version filed as `conflict_lost`), workflow
+//! (`invalid_transition`), then store.
 
 use chrono::{DateTime, Utc};
 use fieldconsult_model::status::{self, Action, Actor, Role, Status, TransitionError};
@@ -13,7 +15,8 @@ use fieldconsult_model::validation::{
     validate_community, validate_review, validate_sent_session, validate_session, validate_visit,
 };
 use fieldconsult_model::wire::{
-    Ack, AckOutcome, ConflictNotice, ConsentWithdrawal, PushChange, Record, SessionTombstone,
+    Ack, AckOutcome, ChangeSignatureError, ConflictNotice, ConsentWithdrawal, PushChange, Record,
+    SessionTombstone, VerifiedChange,
 };
 use fieldconsult_model::{Decision, Session, Team};
 
@@ -59,11 +62,29 @@ enum Step {
     Refused(Refusal),
 }
 
-/// Applies one pushed change and says what became of it.
+/// What the signature check found for one change, before the write transaction.
+pub type SignatureVerdict = Result<VerifiedChange, ChangeSignatureError>;
+
+/// Checks each change's signature against the device's registered key (none registered:
+/// every change is unsigned). Pure computation, ≈70 µs a change: a backend runs it before
+/// taking the writer, so that a batch's signatures do not hold up other devices' pushes.
+pub fn verify_signatures(device: &Device, changes: &[PushChange]) -> Vec<SignatureVerdict> {
+    changes
+        .iter()
+        .map(|change| match &device.public_key {
+            Some(key) => change.verify(&device.id, key),
+            None => Err(ChangeSignatureError::Unsigned),
+        })
+        .collect()
+}
+
+/// Applies one pushed change, whose signature [`verify_signatures`] judged as `verdict`,
+/// and says what became of it.
 pub fn apply_change(
     tx: &mut dyn RecordTx,
     device: &Device,
     change: &PushChange,
+    verdict: &SignatureVerdict,
     now: DateTime<Utc>,
 ) -> Result<Ack, StorageError> {
     let record = &change.record;
@@ -74,12 +95,24 @@ pub fn apply_change(
         id: device.id.clone(),
         role: device.role.clone(),
     };
+    if let Err(refusal) = check_signature(tx, device, verdict)? {
+        return Ok(Ack {
+            hash: current_hash(tx, &kind, &id)?,
+            kind,
+            id,
+            outcome: AckOutcome::Rejected {
+                reason: refusal.reason.to_owned(),
+                problems: refusal.problems,
+            },
+        });
+    }
     let step = match record {
         Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
         | Record::SealingKeys(_)
-        | Record::Conflict(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
+        | Record::Conflict(_)
+        | Record::Bundle(_) => Step::Refused(Refusal::new(reasons::FORBIDDEN)),
         Record::Community(c) => {
             if !matches!(device.role, Role::TeamMember { .. }) {
                 Step::Refused(Refusal::new(reasons::FORBIDDEN))
@@ -129,6 +162,30 @@ pub fn apply_change(
             },
         },
     })
+}
+
+/// Refuses a change whose signature did not verify, or whose nonce the device used before
+/// for other content; remembers the nonce. A retry of the same signed change passes and is
+/// then answered by the rules below, as before.
+fn check_signature(
+    tx: &mut dyn RecordTx,
+    device: &Device,
+    verdict: &SignatureVerdict,
+) -> Result<Result<(), Refusal>, StorageError> {
+    let verified = match verdict {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(Refusal::new(e.reason()))),
+    };
+    match tx.nonce_digest(&device.id, &verified.nonce)? {
+        Some(digest) if digest != verified.content_digest => {
+            Ok(Err(Refusal::new(reasons::REPLAYED)))
+        }
+        Some(_) => Ok(Ok(())),
+        None => {
+            tx.remember_nonce(&device.id, &verified.nonce, &verified.content_digest)?;
+            Ok(Ok(()))
+        }
+    }
 }
 
 fn current_hash(tx: &mut dyn RecordTx, kind: &str, id: &str) -> Result<String, StorageError> {

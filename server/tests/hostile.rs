@@ -417,9 +417,38 @@ async fn hostile_requests_get_4xx_problems_store_nothing_and_the_server_keeps_se
             method: "POST",
             path: "/v1/enrol".to_owned(),
             headers: vec![("content-type", "application/json".to_owned())],
-            body: br#"{"code": "AAAA-BBBB-CCCC-DDDD", "device_label": "t"}"#.to_vec(),
+            body: br#"{"code": "AAAA-BBBB-CCCC-DDDD", "device_label": "t",
+                       "public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}"#
+                .to_vec(),
             status: StatusCode::FORBIDDEN,
             kind: problem_types::INVALID_ENROLMENT_CODE,
+        },
+        Case {
+            name: "an enrolment without a public key",
+            method: "POST",
+            path: "/v1/enrol".to_owned(),
+            headers: vec![("content-type", "application/json".to_owned())],
+            body: serde_json::to_vec(&json!({
+                "code": server.code(&fieldconsult_model::Role::TeamMember { team_id: server.team_a.id }),
+                "device_label": "tablet"
+            }))
+            .unwrap(),
+            status: StatusCode::BAD_REQUEST,
+            kind: problem_types::MALFORMED,
+        },
+        Case {
+            name: "an enrolment with a public key that is no Ed25519 point",
+            method: "POST",
+            path: "/v1/enrol".to_owned(),
+            headers: vec![("content-type", "application/json".to_owned())],
+            body: serde_json::to_vec(&json!({
+                "code": server.code(&fieldconsult_model::Role::TeamMember { team_id: server.team_a.id }),
+                "device_label": "tablet",
+                "public_key": "0200000000000000000000000000000000000000000000000000000000000000"
+            }))
+            .unwrap(),
+            status: StatusCode::BAD_REQUEST,
+            kind: problem_types::MALFORMED,
         },
         Case {
             name: "an enrolment with a control character in the label",
@@ -428,7 +457,8 @@ async fn hostile_requests_get_4xx_problems_store_nothing_and_the_server_keeps_se
             headers: vec![("content-type", "application/json".to_owned())],
             body: serde_json::to_vec(&json!({
                 "code": server.code(&fieldconsult_model::Role::TeamMember { team_id: server.team_a.id }),
-                "device_label": "tablet\u{7}"
+                "device_label": "tablet\u{7}",
+                "public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
             }))
             .unwrap(),
             status: StatusCode::BAD_REQUEST,
@@ -498,6 +528,8 @@ async fn another_teams_records_are_forbidden_and_left_unchanged() {
     let on = |record: Record, base: &str| PushChange {
         record,
         base_hash: Some(base.to_owned()),
+        nonce: None,
+        signature: None,
     };
     let mut stolen_visit = visit.clone();
     stolen_visit.notes = "moved by team B".to_owned();

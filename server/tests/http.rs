@@ -132,7 +132,7 @@ async fn a_gzip_compressed_push_is_accepted() {
     let token = server.member(&server.team_a).await;
     let visit = server.visit(&server.team_a);
     let json = serde_json::to_vec(&PushRequest {
-        changes: vec![new_change(Record::Visit(visit))],
+        changes: vec![server.signed_change(&token, Record::Visit(visit))],
     })
     .unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -27,14 +27,24 @@ fn pushes_arriving_at_once_are_each_committed_once_and_answered_with_their_own_a
                 .storage
                 .insert_enrolment_code(&code, &role, Utc::now() + Duration::hours(1))
                 .unwrap();
+            let key = common::new_key();
             let device = server
                 .storage
-                .enrol(&code, "tablet", &format!("token-{i}"), Utc::now())
+                .enrol(
+                    &code,
+                    "tablet",
+                    &format!("token-{i}"),
+                    &key.public_key(),
+                    Utc::now(),
+                )
                 .unwrap()
                 .expect("enrolled");
             let visit = server.visit(&server.team_a);
             let session = submitted_session(&visit);
-            let batch = visit_and_session(&visit, &session);
+            let batch: Vec<_> = visit_and_session(&visit, &session)
+                .into_iter()
+                .map(|c| common::sign(c, &device.id, &key))
+                .collect();
             let expected: Vec<String> = batch.iter().map(|c| c.record.id()).collect();
             let storage = Arc::clone(&server.storage);
             let barrier = Arc::clone(&barrier);

@@ -213,6 +213,8 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
             vec![PushChange {
                 record: session_record(&edit_1),
                 base_hash: Some(base.clone()),
+                nonce: None,
+                signature: None,
             }],
         )
         .await;
@@ -227,6 +229,8 @@ async fn an_edit_on_a_stale_base_is_a_conflict_and_the_losing_version_is_kept() 
             vec![PushChange {
                 record: session_record(&edit_2),
                 base_hash: Some(base),
+                nonce: None,
+                signature: None,
             }],
         )
         .await;
@@ -258,6 +262,8 @@ async fn an_edit_on_the_devices_own_unacknowledged_version_is_no_conflict() {
             vec![PushChange {
                 record: session_record(&edit),
                 base_hash: None,
+                nonce: None,
+                signature: None,
             }],
         )
         .await;
@@ -285,6 +291,8 @@ async fn a_conflict_notice_reaches_the_team_and_its_reviewer_once_and_no_one_els
             vec![PushChange {
                 record: session_record(&kept),
                 base_hash: Some(base.clone()),
+                nonce: None,
+                signature: None,
             }],
         )
         .await;
@@ -294,6 +302,8 @@ async fn a_conflict_notice_reaches_the_team_and_its_reviewer_once_and_no_one_els
     let stale = PushChange {
         record: session_record(&lost),
         base_hash: Some(base),
+        nonce: None,
+        signature: None,
     };
     for _ in 0..2 {
         // The second time is a resend after a lost response.

@@ -129,14 +129,31 @@ impl Mission {
         self.admin(&args);
     }
 
-    /// `enrol --team`: a one-time code.
+    /// `enrol --team`: a one-time code (the first line; a mission with a root key prints
+    /// its fingerprint on the next).
     pub fn team_code(&self, team: TeamId) -> String {
-        self.admin(&["enrol", "--team", &team.to_string()])
+        first_line(self.admin(&["enrol", "--team", &team.to_string()]))
     }
 
     /// `enrol --reviewer`: a one-time code.
     pub fn reviewer_code(&self, sector: &str) -> String {
-        self.admin(&["enrol", "--reviewer", sector])
+        first_line(self.admin(&["enrol", "--reviewer", sector]))
+    }
+
+    /// Enrols a device that pins the mission root key with `fingerprint` (from the QR
+    /// code), and syncs it.
+    pub fn pinned_device(
+        &self,
+        code: &str,
+        label: &str,
+        fingerprint: &str,
+    ) -> fieldconsult_core::Result<Device> {
+        let path = self.dir.path().join(format!("{label}.db"));
+        let store = Store::open(&path, &device_key()).unwrap();
+        store.enrol(&self.transport(), code, label, Some(fingerprint))?;
+        store.sync(&self.transport(), &NoProgress)?;
+        drop(store);
+        Ok(Device::reopen(path))
     }
 
     /// `revoke`.
@@ -294,10 +311,14 @@ impl Mission {
     fn enrol(&self, code: &str, label: &str) -> Device {
         let path = self.dir.path().join(format!("{label}.db"));
         let store = Store::open(&path, &device_key()).unwrap();
-        store.enrol(&self.transport(), code, label).unwrap();
+        store.enrol(&self.transport(), code, label, None).unwrap();
         drop(store);
         Device::reopen(path)
     }
+}
+
+fn first_line(out: String) -> String {
+    out.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 impl Drop for Mission {

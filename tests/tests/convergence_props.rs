@@ -423,7 +423,7 @@ impl World {
         let code = admin::enrolment_code(self.storage.as_ref(), role, 24).unwrap();
         let path = self.dir.path().join(format!("{label}.db"));
         let store = Store::open(&path, &device_key()).unwrap();
-        store.enrol(&self.net, &code, label).unwrap();
+        store.enrol(&self.net, &code, label, None).unwrap();
         store.sync(&self.net, &NoProgress).unwrap();
         drop(store);
         Device::reopen(path)

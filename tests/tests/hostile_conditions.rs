@@ -576,6 +576,9 @@ fn full_filesystem_during_a_write_is_disk_full() {
 /// sessions leaves the same rows in `visits`, `sessions`, `outbox` and `history`. The rows
 /// dropped with those tables are sync bookkeeping an older app did not have: from version 3
 /// on, the enrolment; the pending sync states are rebuilt from the outbox by migration 3.
+/// Migration 5 adds the device's signing key and pinned root key to `sync_meta` (dropped
+/// here as columns): an enrolment made before pushes were signed cannot push, so the
+/// upgraded app enrols again.
 #[test]
 fn app_upgrade_mid_outbox_loses_nothing() {
     for version in [3u32, 2] {
@@ -605,6 +608,12 @@ fn app_upgrade_mid_outbox_loses_nothing() {
                 rollback.push_str(
                     "DROP TABLE sync_parked; DROP TABLE sync_meta; DROP TABLE sync_state;",
                 );
+            } else {
+                rollback.push_str(
+                    "ALTER TABLE sync_meta DROP COLUMN signing_seed;
+                     ALTER TABLE sync_meta DROP COLUMN root_key;
+                     ALTER TABLE sync_meta DROP COLUMN bundle_sequence;",
+                );
             }
             rollback.push_str(&format!("PRAGMA user_version = {version};"));
             conn.execute_batch(&rollback).unwrap();
@@ -623,10 +632,23 @@ fn app_upgrade_mid_outbox_loses_nothing() {
         );
         if version < 3 {
             assert!(store.enrolment().unwrap().is_none());
-            store
-                .enrol(&mission.transport(), &mission.team_code(team), "upgraded")
-                .unwrap();
+        } else {
+            // Enrolled, but without a key: the server would refuse every change.
+            assert!(store.enrolment().unwrap().is_some());
+            assert!(matches!(
+                store.sync(&mission.transport(), &fieldconsult_core::NoProgress),
+                Err(fieldconsult_core::Error::NotEnrolled)
+            ));
+            assert_eq!(store.pending_count().unwrap(), queued, "v{version}");
         }
+        store
+            .enrol(
+                &mission.transport(),
+                &mission.team_code(team),
+                "upgraded",
+                None,
+            )
+            .unwrap();
         drop(store);
         let device = Device::reopen(path);
         let recorder = Faulty::recording(mission.transport());

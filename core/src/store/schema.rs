@@ -225,7 +225,20 @@ CREATE TABLE sessions_sent (
 ";
 
 /// Every migration's SQL, oldest first. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+
+/// Migration 7 (issue 7): the device's Ed25519 signing key, generated at enrolment: its
+/// 32-byte secret seed lives only here, in the encrypted store, beside the token it goes
+/// with (NULL for an enrolment made before pushes were signed: such a device enrols
+/// again). The mission root key pinned at enrolment (hex; NULL when the server had none)
+/// and the sequence of the last reference bundle applied.
+const V7: &str = "
+ALTER TABLE sync_meta ADD COLUMN signing_seed BLOB CHECK (signing_seed IS NULL OR length(signing_seed) = 32);
+ALTER TABLE sync_meta ADD COLUMN root_key TEXT;
+ALTER TABLE sync_meta ADD COLUMN bundle_sequence INTEGER NOT NULL DEFAULT 0 CHECK (bundle_sequence >= 0);
+";
+
+/// Every migration's SQL, oldest first. Append only.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {

@@ -12,6 +12,7 @@ use super::outbox::{Entity, OutboxEntry};
 use super::reference::parse_id;
 use super::visits::visit_in;
 use crate::error::{Error, Result};
+use fieldconsult_model::crypto::sign::{PublicKey, SEED_LEN, SigningKey};
 use fieldconsult_model::wire::{PulledRecord, Record, SessionTombstone};
 use fieldconsult_model::{
     ChecklistTemplate, Community, Location, ReferralService, Role, Session, SessionId, Team,
@@ -195,20 +196,50 @@ pub(crate) struct Credentials {
     pub role: Role,
     pub server_url: Option<String>,
     pub cursor: u64,
+    /// The key pushes are signed with; `None` for an enrolment older than signing.
+    pub signing_key: Option<std::sync::Arc<SigningKey>>,
 }
 
 /// The stored enrolment, if any.
 pub(crate) fn credentials(tx: &Transaction<'_>) -> Result<Option<Credentials>> {
-    let row: Option<(Option<String>, String, String, String, i64)> = tx
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        String,
+        i64,
+        Option<zeroize::Zeroizing<Vec<u8>>>,
+    );
+    let row: Option<Row> = tx
         .prepare_cached(
-            "SELECT server_url, device_id, token, role, pull_cursor FROM sync_meta WHERE id = 1",
+            "SELECT server_url, device_id, token, role, pull_cursor, signing_seed
+             FROM sync_meta WHERE id = 1",
         )?
         .query_row([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?.map(zeroize::Zeroizing::new),
+            ))
         })
         .optional()?;
-    row.map(|(server_url, device_id, token, role, cursor)| {
+    row.map(|(server_url, device_id, token, role, cursor, seed)| {
+        let signing_key = match seed {
+            None => None,
+            Some(seed) => {
+                let seed: &[u8; SEED_LEN] =
+                    seed.as_slice().try_into().map_err(|_| Error::Corrupt {
+                        entity: "enrolment",
+                        id: device_id.clone(),
+                    })?;
+                Some(std::sync::Arc::new(SigningKey::from_seed(seed)))
+            }
+        };
         Ok(Credentials {
+            signing_key,
             role: decode(&role, "enrolment", &device_id)?,
             device_id,
             token,
@@ -226,20 +257,53 @@ pub(crate) fn save_enrolment(
     device_id: &str,
     token: &str,
     role: &Role,
+    signing_key: &SigningKey,
+    root_key: Option<&PublicKey>,
 ) -> Result<()> {
+    let seed = signing_key.seed();
     tx.prepare_cached(
-        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor)
-         VALUES (1, :url, :device, :token, :role, 0)
+        "INSERT INTO sync_meta (id, server_url, device_id, token, role, pull_cursor,
+                                signing_seed, root_key, bundle_sequence)
+         VALUES (1, :url, :device, :token, :role, 0, :seed, :root, 0)
          ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
              device_id = excluded.device_id, token = excluded.token, role = excluded.role,
-             pull_cursor = 0",
+             pull_cursor = 0, signing_seed = excluded.signing_seed,
+             root_key = excluded.root_key, bundle_sequence = 0",
     )?
     .execute(named_params! {
         ":url": server_url,
         ":device": device_id,
         ":token": token,
         ":role": encode(role, "enrolment", device_id)?,
+        ":seed": &seed[..],
+        ":root": root_key.map(PublicKey::to_hex),
     })?;
+    Ok(())
+}
+
+/// The mission root key pinned at enrolment and the sequence of the last bundle applied;
+/// `None` when the device pinned no key.
+pub(crate) fn root_pin(tx: &Transaction<'_>) -> Result<Option<(PublicKey, u64)>> {
+    let row: Option<(Option<String>, i64)> = tx
+        .prepare_cached("SELECT root_key, bundle_sequence FROM sync_meta WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((Some(hex), sequence)) => {
+            let key = PublicKey::from_hex(&hex).map_err(|_| Error::Corrupt {
+                entity: "enrolment",
+                id: "root key".to_owned(),
+            })?;
+            Ok(Some((key, u64::try_from(sequence).unwrap_or(0))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Records that the bundle with `sequence` was applied.
+pub(crate) fn set_bundle_sequence(tx: &Transaction<'_>, sequence: u64) -> Result<()> {
+    tx.prepare_cached("UPDATE sync_meta SET bundle_sequence = :s WHERE id = 1")?
+        .execute(named_params! {":s": i64::try_from(sequence).unwrap_or(i64::MAX)})?;
     Ok(())
 }
 
@@ -395,7 +459,8 @@ pub(crate) fn entity_of(record: &Record) -> Option<Entity> {
         | Record::ReferralService(_)
         | Record::SealingKeys(_)
         | Record::Conflict(_)
-        | Record::ConsentWithdrawal(_) => None,
+        | Record::ConsentWithdrawal(_)
+        | Record::Bundle(_) => None,
     }
 }
 
@@ -495,6 +560,8 @@ pub(crate) fn write_pulled(
             super::consent::erase_session(tx, &w.session_id)?;
             super::consent::sent(tx, &w.session_id.to_string())?;
         }
+        // A bundle is unpacked (after verification) by the pull, never written as such.
+        Record::Bundle(_) => {}
         Record::Addendum(a) => {
             if !session_exists(tx, &a.session_id)? {
                 return Ok(Written::MissingParent);

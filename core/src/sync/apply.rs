@@ -7,10 +7,12 @@ use crate::error::Result;
 use crate::store::consent::is_withdrawn;
 use crate::store::outbox::is_pending;
 use crate::store::sync::{
-    SyncState, Written, entity_of, load_record, park, parked, set_base_hash, set_cursor,
-    set_server_hash, state_of, unpark, write_pulled,
+    SyncState, Written, entity_of, load_record, park, parked, root_pin, set_base_hash,
+    set_bundle_sequence, set_cursor, set_server_hash, state_of, unpark, write_pulled,
 };
 use fieldconsult_model::SessionId;
+use fieldconsult_model::crypto::bundle::SignedBundle;
+use fieldconsult_model::crypto::sign::PublicKey;
 use fieldconsult_model::wire::{PulledRecord, Record};
 
 /// What the device holds of a record a pull brings.
@@ -70,9 +72,19 @@ pub(crate) fn apply_page(
     cursor: u64,
 ) -> Result<Applied> {
     let mut applied = Applied::default();
+    let mut pin = root_pin(tx)?;
     let mut order: Vec<&PulledRecord> = records.iter().collect();
     order.sort_by_key(|p| rank(&p.record));
     for pulled in order {
+        if let Record::Bundle(bundle) = &pulled.record {
+            apply_bundle(tx, &mut pin, bundle, pulled.seq, &mut applied)?;
+            continue;
+        }
+        if pin.is_some() && pulled.record.is_mission_reference() {
+            // A device that pinned the mission root key takes reference data only from a
+            // verified bundle: a bare team, checklist or referral service changes nothing.
+            continue;
+        }
         match apply_one(tx, pulled, &mut applied)? {
             Written::Stored => unpark(tx, &pulled.record)?,
             Written::MissingParent => park(tx, pulled)?,
@@ -93,6 +105,36 @@ pub(crate) fn apply_page(
     }
     set_cursor(tx, cursor)?;
     Ok(applied)
+}
+
+/// Applies the reference records of `bundle` if it verifies against the pinned root key and
+/// is newer than the last bundle applied; otherwise changes nothing. Without a pinned key
+/// there is nothing to verify against, and the bundle is ignored.
+fn apply_bundle(
+    tx: &Transaction<'_>,
+    pin: &mut Option<(PublicKey, u64)>,
+    bundle: &SignedBundle,
+    seq: u64,
+    applied: &mut Applied,
+) -> Result<()> {
+    let Some((root, last)) = pin.as_ref() else {
+        return Ok(());
+    };
+    if bundle.sequence <= *last || bundle.verify(root).is_err() {
+        return Ok(());
+    }
+    for record in bundle.records.iter().filter(|r| r.is_reference()) {
+        let pulled = PulledRecord {
+            seq,
+            hash: record.hash(),
+            record: record.clone(),
+        };
+        // Reference records have no parent to wait for.
+        apply_one(tx, &pulled, applied)?;
+    }
+    set_bundle_sequence(tx, bundle.sequence)?;
+    *pin = Some((*root, bundle.sequence));
+    Ok(())
 }
 
 fn apply_one(
@@ -159,7 +201,8 @@ fn apply_one(
 /// Parents first: reference data, then visits, sessions, and what hangs off sessions.
 fn rank(record: &Record) -> u8 {
     match record {
-        Record::Team(_)
+        Record::Bundle(_)
+        | Record::Team(_)
         | Record::Checklist(_)
         | Record::ReferralService(_)
         | Record::SealingKeys(_) => 0,

@@ -30,6 +30,7 @@ use crate::progress::Progress;
 use crate::store::Store;
 use crate::store::sync::{Credentials, credentials, save_enrolment};
 use fieldconsult_model::Role;
+use fieldconsult_model::crypto::sign::{SEED_LEN, SigningKey};
 use fieldconsult_model::wire::{EnrolRequest, EnrolResponse, ProblemDetails, problem_types};
 
 /// What one sync did.
@@ -67,19 +68,30 @@ pub struct Enrolment {
 
 impl Store {
     /// Enrols this device with a one-time `code` from a mission admin, and keeps the
-    /// credentials in the encrypted store. A new enrolment replaces an older one and pulls
-    /// from the beginning. A refused code is [`Error::Unauthorized`] (or
-    /// [`Error::Server`] with the problem type).
+    /// credentials in the encrypted store: a fresh Ed25519 key pair (the server registers
+    /// the public half and accepts only pushes it signed) and the mission root key the
+    /// server announces, pinned: reference data is then applied only from bundles that
+    /// root key signed. `expected_root_fingerprint` (from the enrolment QR code) must match
+    /// the announced key, or nothing is stored ([`Error::RootKeyMismatch`]). A new
+    /// enrolment replaces an older one and pulls from the beginning. A refused code is
+    /// [`Error::Unauthorized`] (or [`Error::Server`] with the problem type).
     pub fn enrol(
         &self,
         transport: &dyn Transport,
         code: &str,
         device_label: &str,
+        expected_root_fingerprint: Option<&str>,
     ) -> Result<Enrolment> {
         let _running = Running::start(self)?;
+        // A fresh key pair per enrolment: the secret never leaves this store.
+        let mut seed = zeroize::Zeroizing::new([0u8; SEED_LEN]);
+        getrandom::fill(&mut seed[..])
+            .map_err(|_| Error::Io(std::io::Error::other("the random source failed")))?;
+        let signing_key = SigningKey::from_seed(&seed);
         let body = serde_json::to_vec(&EnrolRequest {
             code: code.trim().to_owned(),
             device_label: device_label.trim().to_owned(),
+            public_key: signing_key.public_key(),
         })
         .map_err(|_| Error::Protocol {
             what: "enrolment request",
@@ -93,6 +105,12 @@ impl Store {
             None,
             body,
         )?;
+        if let Some(expected) = expected_root_fingerprint {
+            let expected = expected.trim().to_ascii_lowercase();
+            if response.root_key.map(|k| k.fingerprint()) != Some(expected) {
+                return Err(Error::RootKeyMismatch);
+            }
+        }
         let server_url = transport.endpoint();
         self.write(|tx| {
             save_enrolment(
@@ -101,6 +119,8 @@ impl Store {
                 &response.device_id,
                 &response.token,
                 &response.role,
+                &signing_key,
+                response.root_key.as_ref(),
             )
         })?;
         Ok(Enrolment {
@@ -130,6 +150,10 @@ impl Store {
     pub fn sync(&self, transport: &dyn Transport, progress: &dyn Progress) -> Result<SyncReport> {
         let running = Running::start(self)?;
         let creds = self.read(credentials)?.ok_or(Error::NotEnrolled)?;
+        if creds.signing_key.is_none() {
+            // Enrolled before pushes were signed: the server would refuse every change.
+            return Err(Error::NotEnrolled);
+        }
         let mut report = SyncReport::default();
         let result = withdrawals::push_withdrawals(self, transport, &creds, &mut report)
             .and_then(|()| push::push(self, transport, &creds, progress, &mut report))

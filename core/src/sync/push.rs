@@ -55,7 +55,7 @@ pub(super) fn push(
     let mut done = 0;
     checkpoint(progress, 0, total)?;
     loop {
-        let batch = store.write(|tx| next_batch(tx, &mut after))?;
+        let batch = store.write(|tx| next_batch(tx, creds, &mut after))?;
         if !batch.items.is_empty() {
             done += batch.items.len() as u64;
             report.pushed += batch.items.len() as u64;
@@ -89,7 +89,14 @@ pub(super) fn push(
 }
 
 /// Reads the next batch after `after` (advancing it) and marks its records `sent`.
-fn next_batch(tx: &Transaction<'_>, after: &mut Option<(bool, i64)>) -> Result<Batch> {
+fn next_batch(
+    tx: &Transaction<'_>,
+    creds: &Credentials,
+    after: &mut Option<(bool, i64)>,
+) -> Result<Batch> {
+    let Some(key) = creds.signing_key.as_deref() else {
+        return Err(Error::NotEnrolled);
+    };
     let mut items = Vec::new();
     let mut body = HEAD.to_vec();
     loop {
@@ -107,10 +114,7 @@ fn next_batch(tx: &Transaction<'_>, after: &mut Option<(bool, i64)>) -> Result<B
             };
             let kind = record.kind();
             let hash = record.hash();
-            let change = PushChange {
-                record,
-                base_hash: q.base_hash,
-            };
+            let change = PushChange::signed(record, &hash, q.base_hash, &creds.device_id, key);
             let json = serde_json::to_vec(&change).map_err(|_| Error::Corrupt {
                 entity: q.entry.entity.code(),
                 id: q.entry.id.clone(),

@@ -21,13 +21,20 @@ pub(super) fn push_withdrawals(
     report: &mut SyncReport,
 ) -> Result<()> {
     let pending = store.read(pending_in)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let Some(key) = creds.signing_key.as_deref() else {
+        return Err(crate::Error::NotEnrolled);
+    };
     for chunk in pending.chunks(MAX_BATCH_RECORDS) {
         let request = PushRequest {
             changes: chunk
                 .iter()
-                .map(|w| PushChange {
-                    record: Record::ConsentWithdrawal(w.clone()),
-                    base_hash: None,
+                .map(|w| {
+                    let record = Record::ConsentWithdrawal(w.clone());
+                    let hash = record.hash();
+                    PushChange::signed(record, &hash, None, &creds.device_id, key)
                 })
                 .collect(),
         };

@@ -10,8 +10,9 @@ use std::sync::Mutex;
 use fieldconsult_core::sync::compress::{Codec, decode};
 use fieldconsult_core::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use fieldconsult_model::wire::{
-    Ack, AckOutcome, EnrolResponse, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, ProblemDetails,
-    PullResponse, PulledRecord, PushRequest, PushResponse, Record, problem_types,
+    Ack, AckOutcome, EnrolRequest, EnrolResponse, MAX_BATCH_BYTES, MAX_BATCH_RECORDS,
+    ProblemDetails, PullResponse, PulledRecord, PushChange, PushRequest, PushResponse, Record,
+    problem_types,
 };
 use fieldconsult_model::{FieldError, Problem, Role};
 
@@ -36,6 +37,8 @@ pub struct Seen {
     pub path: String,
     /// Records of a push, in order.
     pub records: Vec<Record>,
+    /// The changes of a push as sent (nonces and signatures), in order.
+    pub changes: Vec<PushChange>,
     /// Uncompressed body length.
     pub json_len: usize,
     /// Body length on the wire.
@@ -60,6 +63,10 @@ pub struct ServerState {
     pub page_size: usize,
     /// Extra records served as they are (duplicated seqs and all), after the real log.
     pub raw_pull: Option<Vec<PulledRecord>>,
+    /// The key the device registered at enrolment: every pushed change must verify with it.
+    pub device_key: Option<fieldconsult_model::crypto::sign::PublicKey>,
+    /// The mission root key announced at enrolment.
+    pub root_key: Option<fieldconsult_model::crypto::sign::PublicKey>,
 }
 
 pub struct FakeServer {
@@ -128,16 +135,20 @@ impl FakeServer {
             method: req.method,
             path: req.path.clone(),
             records: Vec::new(),
+            changes: Vec::new(),
             json_len: body.len(),
             wire_len: req.body.len(),
         };
         let response = if req.path == "/v1/enrol" {
+            let enrol: EnrolRequest = serde_json::from_slice(&body).unwrap();
+            self.state.lock().unwrap().device_key = Some(enrol.public_key);
             json(
                 200,
                 &EnrolResponse {
                     device_id: "device-1".into(),
                     token: TOKEN.into(),
                     role: self.role.clone(),
+                    root_key: self.state.lock().unwrap().root_key,
                 },
             )
         } else if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
@@ -150,6 +161,13 @@ impl FakeServer {
             assert!(push.changes.len() <= MAX_BATCH_RECORDS, "batch over count");
             assert!(body.len() <= MAX_BATCH_BYTES, "batch over bytes");
             seen.records = push.changes.iter().map(|c| c.record.clone()).collect();
+            let key = self.state.lock().unwrap().device_key.unwrap();
+            for change in &push.changes {
+                change
+                    .verify("device-1", &key)
+                    .expect("every pushed change is signed with the enrolled key");
+            }
+            seen.changes = push.changes.clone();
             json(200, &self.push(push))
         } else if let Some(query) = req.path.strip_prefix("/v1/pull?") {
             assert_eq!(req.method, Method::Get);
@@ -262,6 +280,7 @@ impl Transport for FakeServer {
                     method: request.method,
                     path: request.path.clone(),
                     records: Vec::new(),
+                    changes: Vec::new(),
                     json_len: 0,
                     wire_len: request.body.len(),
                 });

@@ -873,14 +873,17 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
      * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
-     * pins and mission roots (pass the same to every `sync`).
+     * pins and mission roots (pass the same to every `sync`). With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions?) throws  -> Enrolment
+    func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions?, expectedRootFingerprint: String?) throws  -> Enrolment
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    func enrolWith(transport: HttpTransport, code: String, deviceLabel: String) throws  -> Enrolment
+    func enrolWith(transport: HttpTransport, code: String, deviceLabel: String, expectedRootFingerprint: String?) throws  -> Enrolment
     
     /**
      * The device's enrolment, if any.
@@ -1265,9 +1268,11 @@ open func deleteDraft(actor: Identity, sessionId: String)throws   {try rustCallW
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
      * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
-     * pins and mission roots (pass the same to every `sync`).
+     * pins and mission roots (pass the same to every `sync`). With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-open func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions? = nil)throws  -> Enrolment  {
+open func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOptions? = nil, expectedRootFingerprint: String? = nil)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(
@@ -1275,22 +1280,25 @@ open func enrol(serverUrl: String, code: String, deviceLabel: String, tls: TlsOp
         FfiConverterString.lower(serverUrl),
         FfiConverterString.lower(code),
         FfiConverterString.lower(deviceLabel),
-        FfiConverterOptionTypeTlsOptions.lower(tls),uniffiCallStatus
+        FfiConverterOptionTypeTlsOptions.lower(tls),
+        FfiConverterOptionString.lower(expectedRootFingerprint),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-open func enrolWith(transport: HttpTransport, code: String, deviceLabel: String)throws  -> Enrolment  {
+open func enrolWith(transport: HttpTransport, code: String, deviceLabel: String, expectedRootFingerprint: String? = nil)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
         uniffiCallStatus in
     uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(
             self.uniffiCloneHandle(),
         FfiConverterTypeHttpTransport_lower(transport),
         FfiConverterString.lower(code),
-        FfiConverterString.lower(deviceLabel),uniffiCallStatus
+        FfiConverterString.lower(deviceLabel),
+        FfiConverterOptionString.lower(expectedRootFingerprint),uniffiCallStatus
     )
 })
 }
@@ -6801,6 +6809,11 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
      */
     case NotEnrolled
     /**
+     * The server's mission root key is not the one the enrolment QR code names: it is not
+     * the mission's server. Nothing was stored.
+     */
+    case RootKeyMismatch
+    /**
      * The server refused the device's credentials or the enrolment code: enrol again.
      */
     case Unauthorized
@@ -6954,32 +6967,33 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 14: return .Cancelled
         case 15: return .Busy
         case 16: return .NotEnrolled
-        case 17: return .Unauthorized
-        case 18: return .Revoked
-        case 19: return .CertificateRejected(
+        case 17: return .RootKeyMismatch
+        case 18: return .Unauthorized
+        case 19: return .Revoked
+        case 20: return .CertificateRejected(
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .PinMismatch
-        case 21: return .InvalidTlsOptions(
+        case 21: return .PinMismatch
+        case 22: return .InvalidTlsOptions(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .Network(
+        case 23: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .Server(
+        case 24: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             problem: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .NoSealingKeys(
+        case 25: return .NoSealingKeys(
             sector: try FfiConverterString.read(from: &buf)
             )
-        case 25: return .NoSealedNote
-        case 26: return .NotARecipient
-        case 27: return .SealedNoteTampered
-        case 28: return .Storage(
+        case 26: return .NoSealedNote
+        case 27: return .NotARecipient
+        case 28: return .SealedNoteTampered
+        case 29: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .Internal(
+        case 30: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7069,63 +7083,67 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(16))
         
         
-        case .Unauthorized:
+        case .RootKeyMismatch:
             writeInt(&buf, Int32(17))
         
         
-        case .Revoked:
+        case .Unauthorized:
             writeInt(&buf, Int32(18))
         
         
-        case let .CertificateRejected(problem):
+        case .Revoked:
             writeInt(&buf, Int32(19))
+        
+        
+        case let .CertificateRejected(problem):
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(problem, into: &buf)
             
         
         case .PinMismatch:
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
         
         
         case let .InvalidTlsOptions(reason):
-            writeInt(&buf, Int32(21))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Network(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Server(status,problem):
+        case let .Network(reason):
             writeInt(&buf, Int32(23))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Server(status,problem):
+            writeInt(&buf, Int32(24))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(problem, into: &buf)
             
         
         case let .NoSealingKeys(sector):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(sector, into: &buf)
             
         
         case .NoSealedNote:
-            writeInt(&buf, Int32(25))
-        
-        
-        case .NotARecipient:
             writeInt(&buf, Int32(26))
         
         
-        case .SealedNoteTampered:
+        case .NotARecipient:
             writeInt(&buf, Int32(27))
         
         
-        case let .Storage(reason):
+        case .SealedNoteTampered:
             writeInt(&buf, Int32(28))
+        
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9995,10 +10013,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() != 101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 7870) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() != 29030) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 35010) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() != 38001) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment() != 22040) {

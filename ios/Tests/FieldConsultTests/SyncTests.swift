@@ -63,6 +63,18 @@ final class SyncTests: XCTestCase {
         XCTAssertEqual(try f.store.raw.getSession(sessionId: s.id).syncState, .pending)
     }
 
+    func testEnrolmentRefusesAServerWithoutTheRootKeyOfTheQrCode() throws {
+        let f = try Fixture()
+        let teamId = f.team.id
+        let transport = ScriptedTransport { _ in
+            json(200, #"{"device_id":"d","token":"t","role":{"kind":"team_member","team_id":"\#(teamId)"}}"#)
+        }
+        XCTAssertThrowsError(try f.store.raw.enrolWith(transport: transport, code: "CODE", deviceLabel: "tablet", expectedRootFingerprint: String(repeating: "0", count: 64))) { error in
+            guard case FieldConsultError.RootKeyMismatch = error else { return XCTFail("got \(error)") }
+        }
+        XCTAssertNil(try f.store.raw.enrolment())
+    }
+
     func testSyncBeforeEnrolmentIsNotEnrolled() throws {
         let f = try Fixture()
         XCTAssertThrowsError(try f.store.raw.sync(listener: nil, cancel: nil)) { error in

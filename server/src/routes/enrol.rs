@@ -28,17 +28,19 @@ pub async fn enrol(
     let token = new_token().map_err(|_| ApiError::Task)?;
     let token_hash = secret_hash(&token);
     let storage = state.storage.clone();
-    let device = blocking(move || {
-        storage
-            .enrol(&code_hash, &label, &token_hash, Utc::now())
-            .map_err(ApiError::from)
+    let (device, root_key) = blocking(move || {
+        let device = storage
+            .enrol(&code_hash, &label, &token_hash, &req.public_key, Utc::now())
+            .map_err(ApiError::from)?;
+        Ok((device, storage.root_key().map_err(ApiError::from)?))
     })
-    .await?
-    .ok_or(ApiError::InvalidEnrolmentCode)?;
+    .await?;
+    let device = device.ok_or(ApiError::InvalidEnrolmentCode)?;
     tracing::info!(device = %device.id, "device enrolled");
     Ok(Json(EnrolResponse {
         device_id: device.id,
         token,
         role: device.role,
+        root_key,
     }))
 }

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
+use fieldconsult_model::crypto::sign::{ChangeNonce, PublicKey};
 use fieldconsult_model::wire::{Ack, PullResponse, PushChange, Record};
 use fieldconsult_model::{Role, Team};
 
@@ -53,6 +54,9 @@ pub struct Device {
     pub role: Role,
     /// Whether an admin revoked it.
     pub revoked: bool,
+    /// The Ed25519 key it registered at enrolment; `None` for a device enrolled before
+    /// pushes were signed (everything it pushes is refused).
+    pub public_key: Option<PublicKey>,
 }
 
 /// One row of the admin's device list.
@@ -147,6 +151,19 @@ pub trait RecordTx {
     /// conflict notices carrying any of them, their stored versions in `record_history`, and
     /// their change-log entries: consent was withdrawn, nothing of it may stay.
     fn erase_session(&mut self, session_id: &str) -> Result<(), StorageError>;
+    /// The digest of what `device_id` signed with `nonce`, if it used that nonce before.
+    fn nonce_digest(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+    ) -> Result<Option<String>, StorageError>;
+    /// Remembers that `device_id` signed `content_digest` with `nonce`.
+    fn remember_nonce(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+        content_digest: &str,
+    ) -> Result<(), StorageError>;
     /// Files a version in `record_history`.
     fn file_history(
         &mut self,
@@ -187,13 +204,15 @@ pub trait Storage: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StorageError>;
 
-    /// Spends an enrolment code and enrols a device with the token hash, atomically.
-    /// `None` when the code is unknown, used or expired.
+    /// Spends an enrolment code and enrols a device with the token hash and the public key
+    /// it will sign its pushes with, atomically. `None` when the code is unknown, used or
+    /// expired.
     fn enrol(
         &self,
         code_hash: &str,
         label: &str,
         token_hash: &str,
+        public_key: &PublicKey,
         now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError>;
 
@@ -223,6 +242,16 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Every current record of a kind.
     fn records_of_kind(&self, kind: &str) -> Result<Vec<StoredRecord>, StorageError>;
+
+    /// Every current record that belongs to no team (reference data, and the communities
+    /// devices added), for a reference bundle.
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError>;
+
+    /// The mission root public key devices pin at enrolment, once an admin signed a bundle.
+    fn root_key(&self) -> Result<Option<PublicKey>, StorageError>;
+
+    /// Registers `key` as the mission root key if none is; `false` when another one is.
+    fn register_root_key(&self, key: &PublicKey) -> Result<bool, StorageError>;
 
     /// The filed versions of one record, oldest first.
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError>;

@@ -86,9 +86,29 @@ CREATE INDEX record_history_by_record ON record_history(kind, id);
 /// itself (it holds that exact version already; echoing it doubled the bytes of a sync).
 const V2: &str = "ALTER TABLE changes ADD COLUMN device_id TEXT;";
 
+/// Migration 3: signed pushes (issue 7). `devices.public_key` is the hex Ed25519 key a
+/// device registered at enrolment (NULL for devices enrolled before: their pushes are
+/// refused as unsigned until they enrol again). `push_nonces` remembers, per device, each
+/// change nonce with the digest of what it signed, to refuse a nonce reused for other
+/// content; a retry of the same signed change finds the same digest. `mission_root` holds
+/// the public half of the mission root key that signs reference bundles (one row at most).
+const V3: &str = "
+ALTER TABLE devices ADD COLUMN public_key TEXT;
+CREATE TABLE mission_root (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    public_key TEXT NOT NULL
+) STRICT;
+CREATE TABLE push_nonces (
+    device_id TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    content_digest TEXT NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+) STRICT, WITHOUT ROWID;
+";
+
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 #[cfg(test)]

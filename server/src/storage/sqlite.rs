@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use fieldconsult_model::crypto::sign::{ChangeNonce, PublicKey};
 use fieldconsult_model::wire::{Ack, PullResponse, PulledRecord, PushChange, Record};
 use fieldconsult_model::{Role, Team};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
@@ -121,6 +122,8 @@ const MAX_GROUP: usize = 32;
 struct PushJob {
     device: Device,
     changes: Vec<PushChange>,
+    /// The signature check of each change, made before queueing.
+    verdicts: Vec<push_rules::SignatureVerdict>,
     now: DateTime<Utc>,
     result: Mutex<Option<Result<Vec<Ack>, StorageError>>>,
 }
@@ -158,7 +161,10 @@ fn commit_group(
             };
             job.changes
                 .iter()
-                .map(|change| push_rules::apply_change(&mut rtx, &job.device, change, job.now))
+                .zip(&job.verdicts)
+                .map(|(change, verdict)| {
+                    push_rules::apply_change(&mut rtx, &job.device, change, verdict, job.now)
+                })
                 .collect::<Result<Vec<Ack>, StorageError>>()
         };
         match applied {
@@ -290,6 +296,40 @@ impl RecordTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn nonce_digest(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT content_digest FROM push_nonces WHERE device_id = :device AND nonce = :nonce",
+            )?
+            .query_row(
+                named_params! {":device": device_id, ":nonce": nonce.to_hex()},
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn remember_nonce(
+        &mut self,
+        device_id: &str,
+        nonce: &ChangeNonce,
+        content_digest: &str,
+    ) -> Result<(), StorageError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO push_nonces (device_id, nonce, content_digest)
+                 VALUES (:device, :nonce, :digest) ON CONFLICT DO NOTHING",
+            )?
+            .execute(named_params! {
+                ":device": device_id, ":nonce": nonce.to_hex(), ":digest": content_digest,
+            })?;
+        Ok(())
+    }
+
     fn file_history(
         &mut self,
         record: &Record,
@@ -397,11 +437,16 @@ fn device_from_row(
     id: String,
     role: &str,
     revoked_at: Option<String>,
+    public_key: Option<&str>,
 ) -> Result<Device, StorageError> {
     Ok(Device {
-        id,
         role: from_json(role, "device role")?,
         revoked: revoked_at.is_some(),
+        public_key: public_key
+            .map(PublicKey::from_hex)
+            .transpose()
+            .map_err(|_| StorageError::Corrupt(format!("public key of device {id}")))?,
+        id,
     })
 }
 
@@ -464,6 +509,7 @@ impl Storage for SqliteStorage {
         code_hash: &str,
         label: &str,
         token_hash: &str,
+        public_key: &PublicKey,
         now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         let mut conn = self.conn()?;
@@ -487,30 +533,39 @@ impl Storage for SqliteStorage {
             .execute(named_params! {":now": ts(now), ":hash": code_hash})?;
         let id = uuid::Uuid::now_v7().to_string();
         tx.prepare_cached(
-            "INSERT INTO devices (id, label, role, token_hash, enrolled_at)
-             VALUES (:id, :label, :role, :token_hash, :now)",
+            "INSERT INTO devices (id, label, role, token_hash, enrolled_at, public_key)
+             VALUES (:id, :label, :role, :token_hash, :now, :public_key)",
         )?
         .execute(named_params! {
             ":id": id, ":label": label, ":role": role_json,
-            ":token_hash": token_hash, ":now": ts(now),
+            ":token_hash": token_hash, ":now": ts(now), ":public_key": public_key.to_hex(),
         })?;
         tx.commit()?;
-        Ok(Some(device_from_row(id, &role_json, None)?))
+        let public_key = public_key.to_hex();
+        Ok(Some(device_from_row(
+            id,
+            &role_json,
+            None,
+            Some(&public_key),
+        )?))
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
         let conn = self.reader()?;
         let row = conn
-            .prepare_cached("SELECT id, role, revoked_at FROM devices WHERE token_hash = :hash")?
+            .prepare_cached(
+                "SELECT id, role, revoked_at, public_key FROM devices WHERE token_hash = :hash",
+            )?
             .query_row(named_params! {":hash": token_hash}, |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })
             .optional()?;
-        row.map(|(id, role, revoked)| device_from_row(id, &role, revoked))
+        row.map(|(id, role, revoked, key)| device_from_row(id, &role, revoked, key.as_deref()))
             .transpose()
     }
 
@@ -565,6 +620,7 @@ impl Storage for SqliteStorage {
         let mine = Arc::new(PushJob {
             device: device.clone(),
             changes: changes.to_vec(),
+            verdicts: push_rules::verify_signatures(device, changes),
             now,
             result: Mutex::new(None),
         });
@@ -704,6 +760,44 @@ impl Storage for SqliteStorage {
             });
         }
         Ok(out)
+    }
+
+    fn reference_records(&self) -> Result<Vec<Record>, StorageError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(
+            "SELECT body FROM records WHERE team_id IS NULL AND kind <> 'bundle'
+             ORDER BY kind, id",
+        )?;
+        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in bodies {
+            out.push(from_json(&body?, "record body")?);
+        }
+        Ok(out)
+    }
+
+    fn root_key(&self) -> Result<Option<PublicKey>, StorageError> {
+        let conn = self.reader()?;
+        let hex: Option<String> = conn
+            .prepare_cached("SELECT public_key FROM mission_root WHERE id = 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        hex.map(|h| {
+            PublicKey::from_hex(&h).map_err(|_| StorageError::Corrupt("mission root key".into()))
+        })
+        .transpose()
+    }
+
+    fn register_root_key(&self, key: &PublicKey) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO mission_root (id, public_key) VALUES (1, :key) ON CONFLICT DO NOTHING",
+        )?
+        .execute(named_params! {":key": key.to_hex()})?;
+        let registered: String = conn
+            .prepare_cached("SELECT public_key FROM mission_root WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        Ok(registered == key.to_hex())
     }
 
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError> {

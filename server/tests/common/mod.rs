@@ -1,13 +1,15 @@
 //! What the server tests share: a server with reference data, devices, HTTP helpers, records.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, missing_docs)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{Duration, Utc};
 use fieldconsult_model::crypto::seal::{self, SealContext};
+use fieldconsult_model::crypto::sign::SigningKey;
 use fieldconsult_model::wire::{
     Ack, EnrolResponse, PullResponse, PushChange, PushRequest, PushResponse, Record,
 };
@@ -25,7 +27,24 @@ pub struct Server {
     pub team_a: Team,
     pub team_b: Team,
     pub community: Community,
+    /// Token → (device id, signing key) of every device enrolled through [`Server::enrol_with`]:
+    /// [`Server::push_raw`] signs unsigned changes with them, as the device core does.
+    pub keys: Mutex<HashMap<String, (String, Arc<SigningKey>)>>,
     _dir: tempfile::TempDir,
+}
+
+/// A fresh signing key (test randomness: two v4 UUIDs).
+pub fn new_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    seed[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    SigningKey::from_seed(&seed)
+}
+
+/// `change` signed by `device_id` with `key`, as the device core signs it.
+pub fn sign(change: PushChange, device_id: &str, key: &SigningKey) -> PushChange {
+    let hash = change.record.hash();
+    PushChange::signed(change.record, &hash, change.base_hash, device_id, key)
 }
 
 pub struct Reply {
@@ -71,6 +90,7 @@ impl Server {
             team_a,
             team_b,
             community,
+            keys: Mutex::new(HashMap::new()),
             _dir: dir,
         }
     }
@@ -111,9 +131,32 @@ impl Server {
     }
 
     pub async fn enrol_with(&self, code: &str) -> Reply {
-        let body = serde_json::json!({"code": code, "device_label": "tablet 1"});
-        self.post("/v1/enrol", None, serde_json::to_vec(&body).unwrap())
-            .await
+        let key = new_key();
+        let body = serde_json::json!({
+            "code": code, "device_label": "tablet 1", "public_key": key.public_key(),
+        });
+        let reply = self
+            .post("/v1/enrol", None, serde_json::to_vec(&body).unwrap())
+            .await;
+        if reply.status == StatusCode::OK {
+            let enrolled: EnrolResponse = serde_json::from_slice(&reply.body).unwrap();
+            self.keys
+                .lock()
+                .unwrap()
+                .insert(enrolled.token, (enrolled.device_id, Arc::new(key)));
+        }
+        reply
+    }
+
+    /// `record` as a first-time change signed by `token`'s device.
+    pub fn signed_change(&self, token: &str, record: Record) -> PushChange {
+        let (device, key) = self.key_of(token);
+        sign(new_change(record), &device, &key)
+    }
+
+    /// The device id and signing key behind `token`.
+    pub fn key_of(&self, token: &str) -> (String, Arc<SigningKey>) {
+        self.keys.lock().unwrap()[token].clone()
     }
 
     pub async fn enrol(&self, role: Role) -> EnrolResponse {
@@ -136,7 +179,22 @@ impl Server {
         .token
     }
 
+    /// Pushes `changes`, signing those that carry no signature with the key of `token`'s
+    /// device (if it is one this server enrolled).
     pub async fn push_raw(&self, token: &str, changes: Vec<PushChange>) -> Reply {
+        let signer = self.keys.lock().unwrap().get(token).cloned();
+        let changes = changes
+            .into_iter()
+            .map(|c| match &signer {
+                Some((device, key)) if c.signature.is_none() => sign(c, device, key),
+                _ => c,
+            })
+            .collect();
+        self.push_as_is(token, changes).await
+    }
+
+    /// Pushes `changes` exactly as given (signed or not).
+    pub async fn push_as_is(&self, token: &str, changes: Vec<PushChange>) -> Reply {
         let body = serde_json::to_vec(&PushRequest { changes }).unwrap();
         self.post("/v1/push", Some(token), body).await
     }
@@ -247,6 +305,8 @@ pub fn new_change(record: Record) -> PushChange {
     PushChange {
         record,
         base_hash: None,
+        nonce: None,
+        signature: None,
     }
 }
 

@@ -388,12 +388,12 @@ void uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL
-RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_label, RustBuffer tls, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_label, RustBuffer tls, RustBuffer expected_root_fingerprint, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL_WITH
 #define UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROL_WITH
-RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(uint64_t ptr, uint64_t transport, RustBuffer code, RustBuffer device_label, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(uint64_t ptr, uint64_t transport, RustBuffer code, RustBuffer device_label, RustBuffer expected_root_fingerprint, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDCONSULT_FFI_FN_METHOD_FIELDCONSULTSTORE_ENROLMENT

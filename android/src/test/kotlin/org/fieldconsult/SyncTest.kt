@@ -74,6 +74,17 @@ class SyncTest {
     }
 
     @Test
+    fun enrolmentRefusesAServerWithoutTheRootKeyOfTheQrCode(): Unit = Fixture().use { f ->
+        val transport = ScriptedTransport { _ ->
+            json(200, """{"device_id":"d","token":"t","role":{"kind":"team_member","team_id":"${f.team.id}"}}""")
+        }
+        assertFailsWith<FieldConsultException.RootKeyMismatch> {
+            f.store.raw.enrolWith(transport, "CODE", "tablet", "0".repeat(64))
+        }
+        assertEquals(null, f.store.raw.enrolment())
+    }
+
+    @Test
     fun syncBeforeEnrolmentIsNotEnrolled(): Unit = Fixture().use { f ->
         assertFailsWith<FieldConsultException.NotEnrolled> { f.store.raw.sync(null, null) }
     }

@@ -903,9 +903,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_delete_draft(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`tls`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`tls`: RustBuffer.ByValue,`expectedRootFingerprint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(`ptr`: Long,`transport`: Long,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrol_with(`ptr`: Long,`transport`: Long,`code`: RustBuffer.ByValue,`deviceLabel`: RustBuffer.ByValue,`expectedRootFingerprint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1188,10 +1188,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_delete_draft() and 0xFFFF) != 101) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 7870) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol() and 0xFFFF) != 29030) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() and 0xFFFF) != 35010) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrol_with() and 0xFFFF) != 38001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_enrolment() and 0xFFFF) != 22040) {
@@ -2182,14 +2182,17 @@ public interface FieldConsultStoreInterface {
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
      * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
-     * pins and mission roots (pass the same to every `sync`).
+     * pins and mission roots (pass the same to every `sync`). With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions? = null): Enrolment
+    fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions? = null, `expectedRootFingerprint`: kotlin.String? = null): Enrolment
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment
+    fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String? = null): Enrolment
     
     /**
      * The device's enrolment, if any.
@@ -2657,9 +2660,11 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
     /**
      * Enrols this device with the mission server at `server_url` (`https://`) using a
      * one-time `code` from a mission admin. A refused code is `Unauthorized`. `tls` adds
-     * pins and mission roots (pass the same to every `sync`).
+     * pins and mission roots (pass the same to every `sync`). With
+     * `expected_root_fingerprint` (from the enrolment QR code), a server announcing another
+     * mission root key is refused (`RootKeyMismatch`) and nothing is stored.
      */
-    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions?): Enrolment {
+    @Throws(FieldConsultException::class)override fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceLabel`: kotlin.String, `tls`: TlsOptions?, `expectedRootFingerprint`: kotlin.String?): Enrolment {
             return FfiConverterTypeEnrolment.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2669,7 +2674,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         FfiConverterString.lower(`serverUrl`),
         FfiConverterString.lower(`code`),
         FfiConverterString.lower(`deviceLabel`),
-        FfiConverterOptionalTypeTlsOptions.lower(`tls`),_status)
+        FfiConverterOptionalTypeTlsOptions.lower(`tls`),
+        FfiConverterOptionalString.lower(`expectedRootFingerprint`),_status)
 }
     }
     )
@@ -2678,9 +2684,10 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
-     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning).
+     * Enrols through the app's own transport (its HTTP stack, proxy, certificate pinning);
+     * `expected_root_fingerprint` as for `enrol`.
      */
-    @Throws(FieldConsultException::class)override fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String): Enrolment {
+    @Throws(FieldConsultException::class)override fun `enrolWith`(`transport`: HttpTransport, `code`: kotlin.String, `deviceLabel`: kotlin.String, `expectedRootFingerprint`: kotlin.String?): Enrolment {
             return FfiConverterTypeEnrolment.lift(
     callWithHandle {
     uniffiRustCallWithError(FieldConsultException) { _status ->
@@ -2689,7 +2696,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
         
         FfiConverterTypeHttpTransport.lower(`transport`),
         FfiConverterString.lower(`code`),
-        FfiConverterString.lower(`deviceLabel`),_status)
+        FfiConverterString.lower(`deviceLabel`),
+        FfiConverterOptionalString.lower(`expectedRootFingerprint`),_status)
 }
     }
     )
@@ -7330,6 +7338,16 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
+     * The server's mission root key is not the one the enrolment QR code names: it is not
+     * the mission's server. Nothing was stored.
+     */
+    class RootKeyMismatch(
+        ) : FieldConsultException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The server refused the device's credentials or the enrolment code: enrol again.
      */
     class Unauthorized(
@@ -7547,32 +7565,33 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             14 -> FieldConsultException.Cancelled()
             15 -> FieldConsultException.Busy()
             16 -> FieldConsultException.NotEnrolled()
-            17 -> FieldConsultException.Unauthorized()
-            18 -> FieldConsultException.Revoked()
-            19 -> FieldConsultException.CertificateRejected(
+            17 -> FieldConsultException.RootKeyMismatch()
+            18 -> FieldConsultException.Unauthorized()
+            19 -> FieldConsultException.Revoked()
+            20 -> FieldConsultException.CertificateRejected(
                 FfiConverterString.read(buf),
                 )
-            20 -> FieldConsultException.PinMismatch()
-            21 -> FieldConsultException.InvalidTlsOptions(
+            21 -> FieldConsultException.PinMismatch()
+            22 -> FieldConsultException.InvalidTlsOptions(
                 FfiConverterString.read(buf),
                 )
-            22 -> FieldConsultException.Network(
+            23 -> FieldConsultException.Network(
                 FfiConverterString.read(buf),
                 )
-            23 -> FieldConsultException.Server(
+            24 -> FieldConsultException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            24 -> FieldConsultException.NoSealingKeys(
+            25 -> FieldConsultException.NoSealingKeys(
                 FfiConverterString.read(buf),
                 )
-            25 -> FieldConsultException.NoSealedNote()
-            26 -> FieldConsultException.NotARecipient()
-            27 -> FieldConsultException.SealedNoteTampered()
-            28 -> FieldConsultException.Storage(
+            26 -> FieldConsultException.NoSealedNote()
+            27 -> FieldConsultException.NotARecipient()
+            28 -> FieldConsultException.SealedNoteTampered()
+            29 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
-            29 -> FieldConsultException.Internal(
+            30 -> FieldConsultException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7653,6 +7672,10 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 4UL
             )
             is FieldConsultException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldConsultException.RootKeyMismatch -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -7796,63 +7819,67 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 buf.putInt(16)
                 Unit
             }
-            is FieldConsultException.Unauthorized -> {
+            is FieldConsultException.RootKeyMismatch -> {
                 buf.putInt(17)
                 Unit
             }
-            is FieldConsultException.Revoked -> {
+            is FieldConsultException.Unauthorized -> {
                 buf.putInt(18)
                 Unit
             }
-            is FieldConsultException.CertificateRejected -> {
+            is FieldConsultException.Revoked -> {
                 buf.putInt(19)
+                Unit
+            }
+            is FieldConsultException.CertificateRejected -> {
+                buf.putInt(20)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.PinMismatch -> {
-                buf.putInt(20)
+                buf.putInt(21)
                 Unit
             }
             is FieldConsultException.InvalidTlsOptions -> {
-                buf.putInt(21)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is FieldConsultException.Network -> {
                 buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is FieldConsultException.Server -> {
+            is FieldConsultException.Network -> {
                 buf.putInt(23)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is FieldConsultException.Server -> {
+                buf.putInt(24)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`problem`, buf)
                 Unit
             }
             is FieldConsultException.NoSealingKeys -> {
-                buf.putInt(24)
+                buf.putInt(25)
                 FfiConverterString.write(value.`sector`, buf)
                 Unit
             }
             is FieldConsultException.NoSealedNote -> {
-                buf.putInt(25)
-                Unit
-            }
-            is FieldConsultException.NotARecipient -> {
                 buf.putInt(26)
                 Unit
             }
-            is FieldConsultException.SealedNoteTampered -> {
+            is FieldConsultException.NotARecipient -> {
                 buf.putInt(27)
                 Unit
             }
-            is FieldConsultException.Storage -> {
+            is FieldConsultException.SealedNoteTampered -> {
                 buf.putInt(28)
+                Unit
+            }
+            is FieldConsultException.Storage -> {
+                buf.putInt(29)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FieldConsultException.Internal -> {
-                buf.putInt(29)
+                buf.putInt(30)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
