@@ -71,7 +71,7 @@ fn an_untrusted_server_is_certificate_rejected_not_a_network_error() {
     let m = mission();
     let (_dir, store) = store();
     let err = store
-        .enrol(serve(&m), "CODE".into(), "tablet".into(), None)
+        .enrol(serve(&m), "CODE".into(), "tablet".into(), None, None)
         .unwrap_err();
     assert!(
         matches!(err, FieldConsultError::CertificateRejected { ref problem } if problem == "unknown_issuer"),
@@ -88,7 +88,7 @@ fn a_trusted_server_without_a_pinned_key_is_pin_mismatch() {
         trust_roots: vec![m.root_der.clone()],
     };
     let err = store
-        .enrol(serve(&m), "CODE".into(), "tablet".into(), Some(tls))
+        .enrol(serve(&m), "CODE".into(), "tablet".into(), Some(tls), None)
         .unwrap_err();
     assert!(matches!(err, FieldConsultError::PinMismatch), "{err:?}");
 }
@@ -122,7 +122,7 @@ fn malformed_tls_options_are_refused_before_connecting() {
         ),
     ] {
         let err = store
-            .enrol(url.clone(), "CODE".into(), "tablet".into(), Some(tls))
+            .enrol(url.clone(), "CODE".into(), "tablet".into(), Some(tls), None)
             .unwrap_err();
         assert!(
             matches!(err, FieldConsultError::InvalidTlsOptions { ref reason } if reason.contains(expected)),

@@ -154,7 +154,7 @@ fn after_erasing_the_next_sync_sends_nothing_of_the_session() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     let s = marked_session(&f, "NEVER-SENT-3b7d");
     assert_eq!(
@@ -180,7 +180,7 @@ fn a_synced_session_is_deleted_here_and_its_withdrawal_alone_is_sent() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     let s = f.submitted_session(Group::Women);
     f.store.sync(&server, &NoProgress).unwrap();
@@ -225,7 +225,7 @@ fn a_session_whose_push_lost_its_answer_is_withdrawn_from_the_server_too() {
     let f = Fixture::new();
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     let s = f.submitted_session(Group::Women);
     // The server stores the push; its answer never arrives.
@@ -252,7 +252,7 @@ fn a_pulled_withdrawal_deletes_the_copy_of_a_reviewer() {
     let reviewer = f.north_reviewer();
     let server = FakeServer::new(reviewer.role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Focal point tablet")
+        .enrol(&server, "CODE-1234", "Focal point tablet", None)
         .unwrap();
     // The reviewer's store holds the team's session, as pulled; then the team withdraws.
     let s = f.submitted_session(Group::Women);

@@ -192,7 +192,7 @@ fn saving_neither_sets_nor_drops_a_sealed_note() {
 fn enrolled(f: &Fixture) -> FakeServer {
     let server = FakeServer::new(f.alice().role.clone());
     f.store
-        .enrol(&server, "CODE-1234", "Team A tablet")
+        .enrol(&server, "CODE-1234", "Team A tablet", None)
         .unwrap();
     server
 }
@@ -273,7 +273,7 @@ fn reviewer_device(f: &Fixture) -> Reviewer {
         sector: "North".into(),
     });
     store
-        .enrol(&server, "CODE-REVIEWER", "Focal point North")
+        .enrol(&server, "CODE-REVIEWER", "Focal point North", None)
         .unwrap();
     server.insert(Record::Team(f.team_a.clone()));
     server.insert(Record::Community(f.community.clone()));

@@ -203,7 +203,12 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
     {
         let store = Store::open(&db, &device_key()).unwrap();
         store
-            .enrol(&mission.transport(), &mission.team_code(team), "phone")
+            .enrol(
+                &mission.transport(),
+                &mission.team_code(team),
+                "phone",
+                None,
+            )
             .unwrap();
     }
     let phone = Device::reopen(db.clone());
