@@ -334,10 +334,12 @@ pub mod problem_types {
 }
 
 /// Whether `role` may see records of a visit of `owner` (DESIGN.md guarantee 7): a team
-/// member sees their team's, a reviewer their sector's.
+/// member sees their team's, a reviewer their sector's. HQ analysts and admins see no
+/// record: headquarters reads aggregates and exports, built on the server, never pulls.
 pub fn in_scope(role: &Role, owner: &Team) -> bool {
     match role {
         Role::TeamMember { team_id } => *team_id == owner.id,
         Role::Reviewer { sector } => *sector == owner.sector,
+        Role::HqAnalyst | Role::Admin => false,
     }
 }

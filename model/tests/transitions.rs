@@ -335,3 +335,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn headquarters_and_admin_may_take_no_action_on_any_session() {
+    let owner = team("East");
+    for role in [Role::HqAnalyst, Role::Admin] {
+        let actor = Actor {
+            id: "hq-or-admin".into(),
+            role: role.clone(),
+        };
+        for status in Status::ALL {
+            for action in ACTIONS {
+                assert_eq!(
+                    authorize(&actor, action, status, &owner),
+                    Err(TransitionError::NotPermitted { action }),
+                    "{role:?} {status} {action}"
+                );
+            }
+        }
+    }
+}

@@ -181,7 +181,7 @@ pub enum ReferralCommand {
 
 /// Arguments of `enrol`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("role").required(true).args(["team", "reviewer"])))]
+#[command(group(clap::ArgGroup::new("role").required(true).args(["team", "reviewer", "hq_analyst", "admin"])))]
 pub struct EnrolArgs {
     /// A device of this team (team id from `team add` or `team list`).
     #[arg(long)]
@@ -189,6 +189,12 @@ pub struct EnrolArgs {
     /// A gender focal point's device reviewing this sector.
     #[arg(long)]
     pub reviewer: Option<String>,
+    /// A mission headquarters analyst's device: reports of any scope and exports, no records.
+    #[arg(long)]
+    pub hq_analyst: bool,
+    /// A mission admin's device: devices, enrolment codes, revocation, the audit log.
+    #[arg(long)]
+    pub admin: bool,
     /// Hours until the code expires.
     #[arg(long, default_value_t = 24)]
     pub expires_hours: i64,
@@ -307,19 +313,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             w(&mut out, s.id.to_string())?;
         }
         Command::Enrol(args) => {
-            let role = match (args.team, args.reviewer) {
-                (Some(team), None) => Role::TeamMember {
+            let role = match (args.team, args.reviewer, args.hq_analyst, args.admin) {
+                (Some(team), None, false, false) => Role::TeamMember {
                     team_id: team
                         .trim()
                         .parse::<TeamId>()
                         .map_err(|_| CliError::Input("--team needs a team id".to_owned()))?,
                 },
-                (None, Some(sector)) => Role::Reviewer {
+                (None, Some(sector), false, false) => Role::Reviewer {
                     sector: sector.trim().to_owned(),
                 },
+                (None, None, true, false) => Role::HqAnalyst,
+                (None, None, false, true) => Role::Admin,
                 _ => {
                     return Err(CliError::Input(
-                        "give exactly one of --team or --reviewer".to_owned(),
+                        "give exactly one of --team, --reviewer, --hq-analyst or --admin"
+                            .to_owned(),
                     ));
                 }
             };
@@ -341,10 +350,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Devices => {
             w(&mut out, "id\tenrolled\trevoked\trole\tlabel".to_owned())?;
             for d in admin::devices(&storage)? {
-                let role = match &d.role {
-                    Role::TeamMember { team_id } => format!("team:{team_id}"),
-                    Role::Reviewer { sector } => format!("reviewer:{sector}"),
-                };
+                let role = crate::admin::role_label(&d.role);
                 w(
                     &mut out,
                     format!(

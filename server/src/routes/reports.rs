@@ -19,8 +19,9 @@
 //! - a team device: its own team's report only;
 //! - a reviewer (gender focal point): its sector's report, and the report of any team of its
 //!   sector;
-//! - the mission report: no device role yet (403 on `scope`); the mission admin runs
-//!   `fieldconsult-server report --mission`.
+//! - an HQ analyst (mission headquarters): any scope, the mission report included (its
+//!   default scope);
+//! - an admin device: nothing (403 on `scope`); the admin reads no consultation data.
 //!
 //! A reviewer asking for a team of another sector gets exactly the answer it would get for a
 //! team that does not exist (403 on `team`), so refusals tell nothing about other sectors.
@@ -336,10 +337,7 @@ fn scope_label(scope: &ReportScope) -> String {
 }
 
 fn role_label(role: &Role) -> &'static str {
-    match role {
-        Role::TeamMember { .. } => "team_member",
-        Role::Reviewer { .. } => "reviewer",
-    }
+    role.kind_code()
 }
 
 fn invalid(field: &'static str, problem: Problem, detail: &'static str) -> ApiError {
@@ -417,6 +415,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             (None, None) => match role {
                 Role::TeamMember { .. } => ScopeKind::Team,
                 Role::Reviewer { .. } => ScopeKind::Sector,
+                Role::HqAnalyst | Role::Admin => ScopeKind::Mission,
             },
         },
     };
@@ -431,7 +430,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
                     invalid("team", Problem::InvalidFormat, "must be a team id (UUID)")
                 })?,
                 (None, Role::TeamMember { team_id }) => *team_id,
-                (None, Role::Reviewer { .. }) => {
+                (None, Role::Reviewer { .. } | Role::HqAnalyst | Role::Admin) => {
                     return Err(invalid(
                         "team",
                         Problem::Required,
@@ -448,7 +447,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             let sector = match (sector, role) {
                 (Some(s), _) => checked_name("sector", s)?,
                 (None, Role::Reviewer { sector }) => sector.clone(),
-                (None, Role::TeamMember { .. }) => {
+                (None, Role::TeamMember { .. } | Role::HqAnalyst | Role::Admin) => {
                     return Err(invalid(
                         "sector",
                         Problem::Required,
@@ -563,7 +562,8 @@ fn checked_name(field: &'static str, s: &str) -> Result<String, ApiError> {
 }
 
 /// Whether `device` may see the report `req` asks for: a team device its own team's, a
-/// reviewer its sector's and its sector's teams'; nobody the mission's over HTTP.
+/// reviewer its sector's and its sector's teams', an HQ analyst any scope's, the mission's
+/// included; an admin none (it reads no consultation data).
 pub fn authorize(
     storage: &dyn Storage,
     device: &Device,
@@ -572,10 +572,14 @@ pub fn authorize(
     // One answer for "not yours" and "does not exist", so that it reveals neither.
     let not_yours_team = "this device may not see that team's report";
     match (&device.role, &req.scope) {
+        (Role::HqAnalyst, _) => Ok(()),
+        (Role::Admin, _) => Err(forbidden(
+            "scope",
+            "an admin device reads no consultation data, reports included",
+        )),
         (_, ReportScope::Mission) => Err(forbidden(
             "scope",
-            "no device role may see the mission report; the mission admin uses the report \
-             command",
+            "only headquarters may see the mission report",
         )),
         (Role::TeamMember { team_id: own }, ReportScope::Team { team_id }) => {
             if own == team_id {

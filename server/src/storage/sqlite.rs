@@ -569,6 +569,9 @@ impl Storage for SqliteStorage {
         let (team_id, sector) = match &device.role {
             Role::TeamMember { team_id } => (Some(team_id.to_string()), None),
             Role::Reviewer { sector } => (None, Some(sector.clone())),
+            // Roles that sync nothing see reference data only; the HTTP layer refuses
+            // them before this, and storage must not widen scope if it is ever called.
+            Role::HqAnalyst | Role::Admin => (None, None),
         };
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
         let mut conn = self.reader()?;
