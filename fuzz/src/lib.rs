@@ -24,6 +24,7 @@ use fieldconsult_model::wire::{
 };
 use fieldconsult_model::{ChecklistTemplate, Role, TeamId, ValidationContext, ValidationErrors};
 use fieldconsult_server::app::{HttpConfig, app_with};
+use fieldconsult_server::audit::{AuditEntry, GENESIS, StoredAuditEntry};
 use fieldconsult_server::storage::{
     Device, DeviceInfo, HistoryEntry, Storage, StorageError, StoredRecord,
 };
@@ -201,6 +202,14 @@ impl Storage for StubStorage {
     }
 
     fn history(&self, _: &str, _: &str) -> Result<Vec<HistoryEntry>, StorageError> {
+        Ok(Vec::new())
+    }
+
+    fn audit_append(&self, entry: &AuditEntry) -> Result<StoredAuditEntry, StorageError> {
+        Ok(StoredAuditEntry::chain(entry, 1, GENESIS))
+    }
+
+    fn audit_entries(&self, _: u64, _: u32) -> Result<Vec<StoredAuditEntry>, StorageError> {
         Ok(Vec::new())
     }
 }

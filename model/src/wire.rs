@@ -329,6 +329,9 @@ pub mod problem_types {
     pub const TIMEOUT: &str = "/problems/timeout";
     /// No such endpoint (or method on it): a client of another protocol version.
     pub const NOT_FOUND: &str = "/problems/not-found";
+    /// Too many enrolment attempts or failed authentications from this client: wait for
+    /// the `Retry-After` seconds.
+    pub const TOO_MANY_REQUESTS: &str = "/problems/too-many-requests";
     /// Anything else went wrong on the server.
     pub const INTERNAL: &str = "/problems/internal";
 }

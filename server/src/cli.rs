@@ -12,6 +12,7 @@ use fieldconsult_model::{
 };
 
 use crate::admin::{self, AdminError, CommunityInput};
+use crate::audit::{self, AuditAction, AuditEntry, AuditError, Break, Who};
 use crate::export::{self, ExportError, Format};
 use crate::storage::{SqliteStorage, Storage, StorageError};
 
@@ -25,6 +26,7 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 ///   fieldconsult-server checklist publish
 ///   fieldconsult-server community import communities.csv
 ///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
+///   fieldconsult-server enrol --admin                 (the mission admin's own device)
 ///   fieldconsult-server serve --listen 127.0.0.1:8443
 ///
 /// Monthly gender report of a sector, every format, into a folder:
@@ -86,10 +88,25 @@ pub enum Command {
         /// Write to this file instead of the screen.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Why the export is needed; kept in the audit log.
+        #[arg(long, default_value = "")]
+        why: String,
     },
     /// Write the monthly gender report of a team, a sector or the mission (accepted sessions;
     /// pending ones counted in the review state) and print the paths of the files written.
     Report(ReportArgs),
+    /// The audit log of reads, exports and admin actions.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit log; name the first entry edited, deleted or
+    /// moved, and fail if there is one. Prints the head hash: keep it elsewhere to detect
+    /// entries removed from the end.
+    Verify,
 }
 
 /// Arguments of `report`.
@@ -237,6 +254,17 @@ pub enum CliError {
     /// A report could not be rendered.
     #[error("cannot render the report: {0}")]
     Render(#[from] fieldconsult_report::RenderError),
+    /// The audit log could not be read or written.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The audit log's chain is broken at entry `seq`.
+    #[error("audit log broken at entry {seq}: {problem}")]
+    AuditBroken {
+        /// The first entry that does not chain.
+        seq: u64,
+        /// How it breaks.
+        problem: &'static str,
+    },
 }
 
 fn bad(arg: &'static str, reason: impl Into<String>) -> CliError {
@@ -338,10 +366,34 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let code = admin::enrolment_code(&storage, &role, args.expires_hours)?;
+            audit::append(
+                &storage,
+                &AuditEntry {
+                    who: Who::cli(),
+                    action: AuditAction::EnrolmentCodeIssued,
+                    target: format!(
+                        "role:{} ttl_hours={}",
+                        admin::role_label(&role),
+                        args.expires_hours
+                    ),
+                    why: String::new(),
+                    at: chrono::Utc::now(),
+                },
+            )?;
             w(&mut out, code)?;
         }
         Command::Revoke { device_id } => {
             if admin::revoke(&storage, &device_id)? {
+                audit::append(
+                    &storage,
+                    &AuditEntry {
+                        who: Who::cli(),
+                        action: AuditAction::DeviceRevoked,
+                        target: format!("device:{device_id}"),
+                        why: String::new(),
+                        at: chrono::Utc::now(),
+                    },
+                )?;
                 w(&mut out, format!("revoked {device_id}"))?;
             } else {
                 return Err(CliError::Input(format!("no device {device_id}")));
@@ -366,7 +418,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 )?;
             }
         }
-        Command::Export { format, out: path } => {
+        Command::Export {
+            format,
+            out: path,
+            why,
+        } => {
+            // Audited before anything is written: an export the log cannot take is not made.
+            audit::append(
+                &storage,
+                &AuditEntry {
+                    who: Who::cli(),
+                    action: AuditAction::Export,
+                    target: format!("mission month=all format={}", format.code()),
+                    why: why.trim().to_owned(),
+                    at: chrono::Utc::now(),
+                },
+            )?;
             let n = match path {
                 Some(path) => {
                     let file = std::fs::File::create(&path)
@@ -377,6 +444,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 None => export::export(&storage, format, &mut out)?,
             };
             eprintln!("exported {n} accepted sessions");
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let v = audit::verify(&storage)?;
+            if let Some(broken) = v.first_broken {
+                return Err(CliError::AuditBroken {
+                    seq: broken.seq,
+                    problem: match broken.problem {
+                        Break::Gap { .. } => "entries before it are missing",
+                        Break::NotChained => "it does not follow the entry before it",
+                        Break::Altered => "it was changed after it was written",
+                    },
+                });
+            }
+            w(
+                &mut out,
+                format!("audit log intact: {} entries, head {}", v.entries, v.head),
+            )?;
         }
         Command::Report(args) => {
             if args.min_cell < crate::routes::reports::MIN_CELL_FLOOR {

@@ -6,10 +6,13 @@
 //!   backend; [`push_rules`] holds what a push may do, independent of the backend;
 //! - [`reports`] computes the paired comparison and the participation table from storage;
 //!   [`demo`] runs the whole path end to end on this machine;
+//! - [`audit`] is the hash-chained audit log of reads, exports and admin actions;
+//! - [`rate_limit`] throttles enrolment attempts and failed authentications per client;
 //! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
 
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod csv;
@@ -17,6 +20,7 @@ pub mod demo;
 pub mod export;
 pub mod problem;
 pub mod push_rules;
+pub mod rate_limit;
 pub mod reports;
 pub mod routes;
 pub mod storage;

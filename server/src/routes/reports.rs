@@ -13,6 +13,7 @@
 //! | `lang` | `en`, `fr` | `en` |
 //! | `min_cell` | counts from 1 to `min_cell - 1` are hidden; [`MIN_CELL_FLOOR`]`..=`[`MAX_MIN_CELL`] | [`MIN_CELL_FLOOR`] |
 //! | `part` | one file of a multi-file format (`csv`, `png`), as the index names it | none: the index |
+//! | `why` | why the report is asked for, kept in the audit log | empty |
 //!
 //! # Who may see what
 //!
@@ -58,6 +59,7 @@ use fieldconsult_report::{Format, ReportFile};
 use serde::Serialize;
 
 use crate::app::{AppState, blocking};
+use crate::audit::{self, AuditAction, AuditEntry, Who};
 use crate::auth::Authenticated;
 use crate::problem::ApiError;
 use crate::reports::monthly_report;
@@ -81,8 +83,8 @@ static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCU
 /// Longest sector name or part name read from a query.
 const MAX_NAME_CHARS: usize = 200;
 
-const PARAMETERS: [&str; 8] = [
-    "month", "scope", "team", "sector", "format", "lang", "min_cell", "part",
+const PARAMETERS: [&str; 9] = [
+    "month", "scope", "team", "sector", "format", "lang", "min_cell", "part", "why",
 ];
 
 /// What a request asks for, its parameters checked but not yet its rights.
@@ -100,6 +102,8 @@ pub struct MonthlyRequest {
     pub min_cell: u32,
     /// One file of a multi-file format; `None` for the file itself or the index.
     pub part: Option<String>,
+    /// Why it is asked for, for the audit log; empty when not given.
+    pub why: String,
 }
 
 /// One file of a multi-file format, as the index lists it.
@@ -181,8 +185,29 @@ async fn answer(
     let permit = RENDERS.acquire().await.map_err(|_| ApiError::Task)?;
     let storage = state.storage.clone();
     let req = request.clone();
+    let who = device.clone();
     let (stem, files) = blocking(move || {
         let _permit = permit;
+        // Audited before it is computed: a report that cannot be audited is not served.
+        audit::append(
+            storage.as_ref(),
+            &AuditEntry {
+                who: Who::device(&who.id, &who.role),
+                action: AuditAction::Report,
+                target: format!(
+                    "{} month={} format={}{}",
+                    scope_label(&req.scope),
+                    req.month,
+                    req.format.code(),
+                    req.part
+                        .as_deref()
+                        .map(|p| format!(" part={p}"))
+                        .unwrap_or_default()
+                ),
+                why: req.why.clone(),
+                at: chrono::Utc::now(),
+            },
+        )?;
         let options = ReportOptions {
             min_cell: req.min_cell,
             ..ReportOptions::default()
@@ -304,8 +329,13 @@ fn href(req: &MonthlyRequest, part: &str) -> String {
         ReportScope::Sector { sector } => format!("scope=sector&sector={}", encode(sector)),
         ReportScope::Mission => "scope=mission".to_owned(),
     };
+    let why = if req.why.is_empty() {
+        String::new()
+    } else {
+        format!("&why={}", encode(&req.why))
+    };
     format!(
-        "{}{PATH}?month={}&{scope}&format={}&lang={}&min_cell={}&part={}",
+        "{}{PATH}?month={}&{scope}&format={}&lang={}&min_cell={}&part={}{why}",
         fieldconsult_model::wire::API_PREFIX,
         req.month,
         req.format.code(),
@@ -366,7 +396,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
                 "query",
                 Problem::Unknown,
                 "unknown parameter; known are month, scope, team, sector, format, lang, \
-                 min_cell and part",
+                 min_cell, part and why",
             ));
         };
         if values[i].is_some() {
@@ -374,7 +404,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
         }
         values[i] = Some(value.as_str());
     }
-    let [month, scope, team, sector, format, lang, min_cell, part] = values;
+    let [month, scope, team, sector, format, lang, min_cell, part, why] = values;
 
     let month = month
         .ok_or(invalid(
@@ -519,6 +549,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             "only csv and png have parts",
         ));
     }
+    let why = why.map(|w| checked_name("why", w)).transpose()?;
     Ok(MonthlyRequest {
         scope,
         month,
@@ -526,6 +557,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
         lang,
         min_cell,
         part,
+        why: why.unwrap_or_default(),
     })
 }
 
@@ -639,6 +671,7 @@ mod tests {
             lang: Language::Fr,
             min_cell: 5,
             part: None,
+            why: String::new(),
         };
         assert_eq!(
             href(&req, "sessions"),
