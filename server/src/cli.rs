@@ -12,6 +12,8 @@ use fieldconsult_model::{
 };
 
 use crate::admin::{self, AdminError, CommunityInput};
+use crate::app::HttpConfig;
+use crate::rate_limit::Limit;
 use crate::audit::{self, AuditAction, AuditEntry, AuditError, Break, Who};
 use crate::export::{self, ExportError, Format};
 use crate::storage::{SqliteStorage, Storage, StorageError};
@@ -56,6 +58,13 @@ pub enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        /// Enrolment attempts allowed per client address and minute; more are answered 429.
+        #[arg(long, default_value_t = crate::app::DEFAULT_ENROLMENT_LIMIT.events)]
+        enrolment_limit: u32,
+        /// Failed authentications allowed per client address and minute; more are answered
+        /// 429. Requests with a valid token are never throttled.
+        #[arg(long, default_value_t = crate::app::DEFAULT_FAILED_AUTH_LIMIT.events)]
+        failed_auth_limit: u32,
     },
     /// Manage engagement teams.
     #[command(subcommand)]
@@ -292,7 +301,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Demo => {}
-        Command::Serve { listen } => serve(Arc::new(storage), listen)?,
+        Command::Serve {
+            listen,
+            enrolment_limit,
+            failed_auth_limit,
+        } => {
+            let config = HttpConfig {
+                enrolment_limit: Limit::per_minute(enrolment_limit),
+                failed_auth_limit: Limit::per_minute(failed_auth_limit),
+                ..HttpConfig::default()
+            };
+            serve(Arc::new(storage), config, listen)?;
+        }
         Command::Team(TeamCommand::Add { name, sector }) => {
             let team = admin::add_team(&storage, &name, &sector)?;
             w(&mut out, team.id.to_string())?;
@@ -554,7 +574,11 @@ pub fn write_report(storage: &dyn Storage, args: &ReportArgs) -> Result<Vec<Path
     Ok(written)
 }
 
-fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> {
+fn serve(
+    storage: Arc<dyn Storage>,
+    config: HttpConfig,
+    listen: SocketAddr,
+) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -564,7 +588,7 @@ fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> 
             .await
             .map_err(io(format!("listen on {listen}")))?;
         tracing::info!(%listen, "serving");
-        crate::app::serve(storage, listener, crate::app::shutdown_signal())
+        crate::app::serve_with(storage, config, listener, crate::app::shutdown_signal())
             .await
             .map_err(io("serve"))
     })
