@@ -81,10 +81,26 @@ fn v1_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/enrol", post(routes::enrol::enrol)),
         (Method::POST, "/push", post(routes::push::push)),
         (Method::GET, "/pull", get(routes::pull::pull)),
-        (Method::GET, routes::reports::PATH, get(routes::reports::monthly)),
-        (Method::GET, routes::export::PATH, get(routes::export::export)),
-        (Method::GET, routes::admin::DEVICES, get(routes::admin::devices)),
-        (Method::POST, routes::admin::REVOKE, post(routes::admin::revoke)),
+        (
+            Method::GET,
+            routes::reports::PATH,
+            get(routes::reports::monthly),
+        ),
+        (
+            Method::GET,
+            routes::export::PATH,
+            get(routes::export::export),
+        ),
+        (
+            Method::GET,
+            routes::admin::DEVICES,
+            get(routes::admin::devices),
+        ),
+        (
+            Method::POST,
+            routes::admin::REVOKE,
+            post(routes::admin::revoke),
+        ),
         (
             Method::POST,
             routes::admin::ENROLMENT_CODES,
@@ -117,7 +133,9 @@ pub fn app_with(storage: Arc<dyn Storage>, config: HttpConfig) -> Router {
     };
     let v1 = v1_routes()
         .into_iter()
-        .fold(Router::new(), |r, (_, path, handler)| r.route(path, handler));
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        });
     Router::new()
         .nest(fieldconsult_model::wire::API_PREFIX, v1)
         .route("/healthz", get(routes::health::healthz))

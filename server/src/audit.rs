@@ -234,14 +234,19 @@ pub fn verify_entries(entries: &[StoredAuditEntry]) -> Verification {
             None
         };
         if let Some(problem) = problem {
-            first_broken = Some(BrokenAt { seq: e.seq, problem });
+            first_broken = Some(BrokenAt {
+                seq: e.seq,
+                problem,
+            });
             break;
         }
         prev = e.hash.clone();
     }
     Verification {
         entries: entries.len() as u64,
-        head: entries.last().map_or_else(|| GENESIS.to_owned(), |e| e.hash.clone()),
+        head: entries
+            .last()
+            .map_or_else(|| GENESIS.to_owned(), |e| e.hash.clone()),
         first_broken,
     }
 }

@@ -110,7 +110,10 @@ impl FromRequestParts<AppState> for Authenticated {
         // Every way of failing (no header, another scheme, garbage, an unknown token) is the
         // same 401, so that an answer tells a prober nothing; each counts against the
         // client's failed-authentication limit.
-        let failed = || match state.limits.failed_auth.check(ClientIp::of(&parts.extensions).0)
+        let failed = || match state
+            .limits
+            .failed_auth
+            .check(ClientIp::of(&parts.extensions).0)
         {
             Ok(()) => ApiError::Unauthorized,
             Err(wait) => ApiError::RateLimited(wait),

@@ -13,9 +13,9 @@ use fieldconsult_model::{
 
 use crate::admin::{self, AdminError, CommunityInput};
 use crate::app::HttpConfig;
-use crate::rate_limit::Limit;
 use crate::audit::{self, AuditAction, AuditEntry, AuditError, Break, Who};
 use crate::export::{self, ExportError, Format};
+use crate::rate_limit::Limit;
 use crate::storage::{SqliteStorage, Storage, StorageError};
 
 /// FieldConsult mission server: receives what engagement teams record on patrol, sends back

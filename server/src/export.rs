@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use fieldconsult_model::{AgeBand, Community, Session, Sex, Status, Team, Urgency, Visit};
 use fieldconsult_model::report::Month;
+use fieldconsult_model::{AgeBand, Community, Session, Sex, Status, Team, Urgency, Visit};
 use serde::Serialize;
 
 use crate::csv;

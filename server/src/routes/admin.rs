@@ -185,8 +185,8 @@ pub async fn enrolment_code(
     let role = req.role.clone();
     let now = Utc::now();
     let code = blocking(move || {
-        let code = admin::enrolment_code(storage.as_ref(), &role, req.ttl_hours)
-            .map_err(admin_error)?;
+        let code =
+            admin::enrolment_code(storage.as_ref(), &role, req.ttl_hours).map_err(admin_error)?;
         audit::append(
             storage.as_ref(),
             &AuditEntry {
@@ -253,9 +253,8 @@ pub async fn audit(
     query: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     require_role(&device, is_admin, ADMIN_ONLY)?;
-    let Query(params) = query.map_err(|_| {
-        ApiError::Malformed("query must be after=<seq>&limit=<count>".to_owned())
-    })?;
+    let Query(params) = query
+        .map_err(|_| ApiError::Malformed("query must be after=<seq>&limit=<count>".to_owned()))?;
     let limit = params
         .limit
         .unwrap_or(MAX_AUDIT_PAGE)

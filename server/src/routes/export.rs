@@ -50,11 +50,14 @@ pub async fn export(
         problem: Problem::InvalidFormat,
         detail: "query must be month=YYYY-MM&why=<reason>[&format=csv|jsonl]",
     })?;
-    let month: Month = params.month.parse().map_err(|_| ApiError::InvalidParameter {
-        field: "month",
-        problem: Problem::InvalidFormat,
-        detail: "must be written YYYY-MM, for example 2026-10",
-    })?;
+    let month: Month = params
+        .month
+        .parse()
+        .map_err(|_| ApiError::InvalidParameter {
+            field: "month",
+            problem: Problem::InvalidFormat,
+            detail: "must be written YYYY-MM, for example 2026-10",
+        })?;
     let why = checked_why(&params.why)?;
     let format = match params.format.as_deref() {
         None | Some("csv") => Format::Csv,

@@ -3,15 +3,15 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use fieldconsult_model::wire::{MAX_PULL_PAGE, PullResponse};
 use chrono::Utc;
+use fieldconsult_model::wire::{MAX_PULL_PAGE, PullResponse};
 use serde::Deserialize;
 
 use crate::app::{AppState, blocking};
 use crate::audit::{self, AuditAction, AuditEntry, Who};
 use crate::auth::{Authenticated, SYNCING_ROLES, require_role};
-use fieldconsult_model::Role;
 use crate::problem::ApiError;
+use fieldconsult_model::Role;
 
 /// Query of a pull.
 #[derive(Debug, Deserialize)]

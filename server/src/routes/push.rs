@@ -8,8 +8,8 @@ use fieldconsult_model::wire::{AckOutcome, MAX_BATCH_RECORDS, PushRequest, PushR
 
 use crate::app::{AppState, WireJson, blocking};
 use crate::auth::{Authenticated, SYNCING_ROLES, require_role};
-use fieldconsult_model::Role;
 use crate::problem::ApiError;
+use fieldconsult_model::Role;
 
 /// Applies a push batch.
 pub async fn push(

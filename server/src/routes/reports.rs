@@ -404,7 +404,17 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
         }
         values[i] = Some(value.as_str());
     }
-    let [month, scope, team, sector, format, lang, min_cell, part, why] = values;
+    let [
+        month,
+        scope,
+        team,
+        sector,
+        format,
+        lang,
+        min_cell,
+        part,
+        why,
+    ] = values;
 
     let month = month
         .ok_or(invalid(

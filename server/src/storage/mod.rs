@@ -231,6 +231,5 @@ pub trait Storage: Send + Sync + 'static {
     fn audit_append(&self, entry: &AuditEntry) -> Result<StoredAuditEntry, StorageError>;
 
     /// Audit entries with `seq > after`, in `seq` order, at most `limit` of them.
-    fn audit_entries(&self, after: u64, limit: u32)
-    -> Result<Vec<StoredAuditEntry>, StorageError>;
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredAuditEntry>, StorageError>;
 }

@@ -718,11 +718,7 @@ impl Storage for SqliteStorage {
         Ok(e)
     }
 
-    fn audit_entries(
-        &self,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<StoredAuditEntry>, StorageError> {
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredAuditEntry>, StorageError> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, at, device_id, role, action, target, why, prev_hash, hash
