@@ -13,6 +13,9 @@ use common::*;
 use fieldconsult_model::Role;
 use fieldconsult_server::auth::{canonical_code, issue_enrolment_code, new_enrolment_code};
 
+/// Header names and values, sorted, for comparing answers byte for byte.
+type Headers = Vec<(String, Vec<u8>)>;
+
 fn with_authorization(method: &str, path: &str, value: Option<&[u8]>) -> Request<Body> {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(v) = value {
@@ -54,14 +57,14 @@ async fn missing_malformed_unknown_and_wrong_scheme_get_byte_identical_401s_ever
         ("POST", "/v1/admin/enrolment-codes"),
         ("GET", "/v1/admin/audit"),
     ];
-    let mut first: Option<(Vec<u8>, Vec<(String, Vec<u8>)>)> = None;
+    let mut first: Option<(Vec<u8>, Headers)> = None;
     for (method, path) in endpoints {
         for (what, value) in &variants {
             let reply = server
                 .send(with_authorization(method, path, value.as_deref()))
                 .await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what} on {path}");
-            let mut headers: Vec<(String, Vec<u8>)> = reply
+            let mut headers: Headers = reply
                 .headers
                 .iter()
                 // The reports endpoint adds its no-store headers to every answer; the
