@@ -206,6 +206,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Render(e) = &self {
             tracing::error!(error = %e, "report rendering failure");
         }
+        if let ApiError::Audit(e) = &self {
+            tracing::error!(error = %e, "audit log failure: the read was not served");
+        }
         let mut response = problem_response(&self.problem());
         if let ApiError::RateLimited(wait) = &self
             && let Ok(v) = HeaderValue::from_str(&wait.seconds().to_string())

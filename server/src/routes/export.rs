@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::app::{AppState, blocking};
 use crate::audit::{self, AuditAction, AuditEntry, Who};
 use crate::auth::{Authenticated, HQ_ONLY, require_role};
-use crate::export::{Format, export_month};
+use crate::export::{ExportError, Format, export_month};
 use crate::problem::ApiError;
 
 /// The path of this endpoint under `/v1`.
@@ -74,8 +74,12 @@ pub async fn export(
     let who = device.clone();
     let (bytes, count) = blocking(move || {
         let mut bytes = Vec::new();
-        let count = export_month(storage.as_ref(), format, Some(month), &mut bytes)
-            .map_err(|e| ApiError::Render(e.to_string()))?;
+        let count = export_month(storage.as_ref(), format, Some(month), &mut bytes).map_err(
+            |e| match e {
+                ExportError::Storage(e) => ApiError::Storage(e),
+                ExportError::Io(_) | ExportError::Json => ApiError::Render(e.to_string()),
+            },
+        )?;
         audit::append(
             storage.as_ref(),
             &AuditEntry {
