@@ -10,6 +10,9 @@
 //! - `GET /v1/pull?after=N&limit=M` (→ [`PullResponse`]): records in the device's scope
 //!   changed after the server-issued cursor, reference data included, in pages.
 //! - Errors are RFC 9457 `application/problem+json` ([`ProblemDetails`]) with a stable `type`.
+//! - Headquarters and admin devices ([`Role::HqAnalyst`], [`Role::Admin`]) push and pull
+//!   nothing (403): they use the server's reports, export and admin endpoints, which are
+//!   the server's own (`fieldconsult_server::routes`).
 //!
 //! Bodies may be compressed (`Content-Encoding`); every request but enrolment carries
 //! `Authorization: Bearer <token>`.

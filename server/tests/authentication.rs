@@ -202,3 +202,38 @@ async fn an_admin_device_issues_codes_over_http_that_work_once() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["problems"][0]["field"], "role.team_id");
 }
+
+#[tokio::test]
+async fn the_enrol_command_issues_codes_for_headquarters_and_admin_devices() {
+    let server = Server::unlimited();
+    for (flag, kind) in [("--hq-analyst", "hq_analyst"), ("--admin", "admin")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldconsult-server"))
+            .arg("--db")
+            .arg(server.db_path())
+            .args(["enrol", flag])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let reply = server.enrol_with(&code).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json()["role"]["kind"], kind);
+    }
+    let entries = server.storage.audit_entries(0, 10).unwrap();
+    let issued: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(
+        issued,
+        [
+            ("enrolment_code_issued", "role:hq_analyst ttl_hours=24"),
+            ("enrolment_code_issued", "role:admin ttl_hours=24"),
+        ]
+    );
+}
