@@ -11,6 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
 use common::*;
 use fieldconsult_model::Role;
+use fieldconsult_server::Storage;
 use fieldconsult_server::auth::{canonical_code, issue_enrolment_code, new_enrolment_code};
 
 /// Header names and values, sorted, for comparing answers byte for byte.
