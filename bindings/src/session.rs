@@ -184,6 +184,11 @@ pub enum Role {
         /// The sector.
         sector: String,
     },
+    /// Mission headquarters: reports of any scope and exports on the server; syncs no records.
+    HqAnalyst,
+    /// Mission admin: devices, enrolment codes and the audit log on the server; syncs no
+    /// records.
+    Admin,
 }
 
 /// Who acts: recorded in the history of every write. (`Actor` in the core; named
@@ -229,6 +234,8 @@ impl Identity {
                 team_id: l.id("actor.role.team_id", &team_id),
             },
             Role::Reviewer { sector } => model::Role::Reviewer { sector },
+            Role::HqAnalyst => model::Role::HqAnalyst,
+            Role::Admin => model::Role::Admin,
         };
         model::Actor { id: self.id, role }
     }

@@ -141,6 +141,8 @@ impl From<core::Enrolment> for Enrolment {
                 team_id: team_id.to_string(),
             },
             fieldconsult_model::Role::Reviewer { sector } => Role::Reviewer { sector },
+            fieldconsult_model::Role::HqAnalyst => Role::HqAnalyst,
+            fieldconsult_model::Role::Admin => Role::Admin,
         };
         Enrolment {
             device_id: e.device_id,

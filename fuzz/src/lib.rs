@@ -25,6 +25,8 @@ use fieldconsult_model::wire::{
 };
 use fieldconsult_model::{ChecklistTemplate, Role, TeamId, ValidationContext, ValidationErrors};
 use fieldconsult_server::app::{HttpConfig, app_with};
+use fieldconsult_server::rate_limit::Limit;
+use fieldconsult_server::audit::{AuditEntry, GENESIS, StoredAuditEntry};
 use fieldconsult_server::storage::{
     Device, DeviceInfo, HistoryEntry, Storage, StorageError, StoredRecord,
 };
@@ -231,6 +233,14 @@ impl Storage for StubStorage {
     fn history(&self, _: &str, _: &str) -> Result<Vec<HistoryEntry>, StorageError> {
         Ok(Vec::new())
     }
+
+    fn audit_append(&self, entry: &AuditEntry) -> Result<StoredAuditEntry, StorageError> {
+        Ok(StoredAuditEntry::chain(entry, 1, GENESIS))
+    }
+
+    fn audit_entries(&self, _: u64, _: u32) -> Result<Vec<StoredAuditEntry>, StorageError> {
+        Ok(Vec::new())
+    }
 }
 
 /// The router and the runtime it runs on, built once per fuzzing process.
@@ -266,6 +276,10 @@ pub fn harness() -> &'static Harness {
             HttpConfig {
                 body_limit: BODY_LIMIT,
                 timeout: Duration::from_secs(30),
+                // Fuzzing sends one request after another from no address: limits would
+                // answer 429 to nearly everything and hide the decoding under test.
+                enrolment_limit: Limit::per_minute(u32::MAX),
+                failed_auth_limit: Limit::per_minute(u32::MAX),
             },
         );
         Harness { runtime, app }

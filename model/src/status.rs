@@ -151,6 +151,32 @@ pub enum Role {
         /// The sector reviewed.
         sector: String,
     },
+    /// Mission headquarters (gender unit, military gender adviser): aggregate reports of any
+    /// scope and the export of accepted sessions with notes emptied. Never pulls records and
+    /// never edits, submits, accepts or returns.
+    HqAnalyst,
+    /// Mission admin: devices, enrolment codes, revocation and the audit log. Reads no
+    /// consultation data and changes no session.
+    Admin,
+}
+
+impl Role {
+    /// Stable code of the kind of role (`team_member`, `reviewer`, `hq_analyst`, `admin`),
+    /// for logs and the audit log: it names no team or sector.
+    pub fn kind_code(&self) -> &'static str {
+        match self {
+            Role::TeamMember { .. } => "team_member",
+            Role::Reviewer { .. } => "reviewer",
+            Role::HqAnalyst => "hq_analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether the role syncs records (pushes and pulls): team devices and reviewers. HQ
+    /// analysts read aggregates and exports only; admins read no consultation data at all.
+    pub fn syncs_records(&self) -> bool {
+        matches!(self, Role::TeamMember { .. } | Role::Reviewer { .. })
+    }
 }
 
 /// Who performs an action: recorded in the history of every write.
@@ -192,6 +218,8 @@ pub fn authorize(
     let permitted = match &actor.role {
         Role::TeamMember { team_id } => !action.is_review() && *team_id == owner.id,
         Role::Reviewer { sector } => action.is_review() && *sector == owner.sector,
+        // Headquarters and the admin read; they never change a session.
+        Role::HqAnalyst | Role::Admin => false,
     };
     if !permitted {
         return Err(TransitionError::NotPermitted { action });

@@ -10,6 +10,9 @@
 //! - `GET /v1/pull?after=N&limit=M` (→ [`PullResponse`]): records in the device's scope
 //!   changed after the server-issued cursor, reference data included, in pages.
 //! - Errors are RFC 9457 `application/problem+json` ([`ProblemDetails`]) with a stable `type`.
+//! - Headquarters and admin devices ([`Role::HqAnalyst`], [`Role::Admin`]) push and pull
+//!   nothing (403): they use the server's reports, export and admin endpoints, which are
+//!   the server's own (`fieldconsult_server::routes`).
 //!
 //! Signatures (issue 7): a device generates an Ed25519 key pair at enrolment and sends the
 //! public half in [`EnrolRequest::public_key`]. Every [`PushChange`] carries a
@@ -506,15 +509,20 @@ pub mod problem_types {
     pub const TIMEOUT: &str = "/problems/timeout";
     /// No such endpoint (or method on it): a client of another protocol version.
     pub const NOT_FOUND: &str = "/problems/not-found";
+    /// Too many enrolment attempts or failed authentications from this client: wait for
+    /// the `Retry-After` seconds.
+    pub const TOO_MANY_REQUESTS: &str = "/problems/too-many-requests";
     /// Anything else went wrong on the server.
     pub const INTERNAL: &str = "/problems/internal";
 }
 
 /// Whether `role` may see records of a visit of `owner` (DESIGN.md guarantee 7): a team
-/// member sees their team's, a reviewer their sector's.
+/// member sees their team's, a reviewer their sector's. HQ analysts and admins see no
+/// record: headquarters reads aggregates and exports, built on the server, never pulls.
 pub fn in_scope(role: &Role, owner: &Team) -> bool {
     match role {
         Role::TeamMember { team_id } => *team_id == owner.id,
         Role::Reviewer { sector } => *sector == owner.sector,
+        Role::HqAnalyst | Role::Admin => false,
     }
 }

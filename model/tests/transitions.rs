@@ -355,3 +355,23 @@ fn only_the_authoring_team_withdraws_consent_and_in_every_status() {
         }
     }
 }
+
+#[test]
+fn headquarters_and_admin_may_take_no_action_on_any_session() {
+    let owner = team("East");
+    for role in [Role::HqAnalyst, Role::Admin] {
+        let actor = Actor {
+            id: "hq-or-admin".into(),
+            role: role.clone(),
+        };
+        for status in Status::ALL {
+            for action in ACTIONS {
+                assert_eq!(
+                    authorize(&actor, action, status, &owner),
+                    Err(TransitionError::NotPermitted { action }),
+                    "{role:?} {status} {action}"
+                );
+            }
+        }
+    }
+}

@@ -66,3 +66,26 @@ fn scope_is_the_team_for_members_and_the_sector_for_reviewers() {
         &team
     ));
 }
+
+#[test]
+fn headquarters_and_admin_have_no_record_in_scope() {
+    let team = Team {
+        id: TeamId::new(),
+        name: "T".into(),
+        sector: "North".into(),
+    };
+    assert!(!in_scope(&Role::HqAnalyst, &team));
+    assert!(!in_scope(&Role::Admin, &team));
+}
+
+#[test]
+fn new_roles_travel_as_their_kind_alone() {
+    assert_eq!(
+        serde_json::to_string(&Role::HqAnalyst).unwrap(),
+        r#"{"kind":"hq_analyst"}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<Role>(r#"{"kind":"admin"}"#).unwrap(),
+        Role::Admin
+    );
+}

@@ -539,7 +539,7 @@ fn setup_device(
     }
     let team_id = match enrolment.role {
         Role::TeamMember { team_id } => Some(team_id),
-        Role::Reviewer { .. } => None,
+        Role::Reviewer { .. } | Role::HqAnalyst | Role::Admin => None,
     };
     let mut st = DeviceState {
         store,

@@ -184,6 +184,16 @@ pub fn enrolment_code(
     )?)
 }
 
+/// A role as the device list shows it: `team:<id>`, `reviewer:<sector>`, `hq_analyst`,
+/// `admin`.
+pub fn role_label(role: &Role) -> String {
+    match role {
+        Role::TeamMember { team_id } => format!("team:{team_id}"),
+        Role::Reviewer { sector } => format!("reviewer:{sector}"),
+        Role::HqAnalyst | Role::Admin => role.kind_code().to_owned(),
+    }
+}
+
 /// Revokes a device; `false` when it does not exist.
 pub fn revoke(storage: &dyn Storage, device_id: &str) -> Result<bool, AdminError> {
     Ok(storage.revoke(device_id, Utc::now())?)

@@ -1,17 +1,18 @@
 //! The HTTP application: the router under `/v1`, health endpoints, and the layers around
 //! them (trace logs without bodies or tokens, timeout, body limits, request decompression,
 //! response compression, problem documents for bare errors), and [`serve`] with graceful
-//! shutdown.
+//! shutdown. [`endpoints`] lists every `/v1` endpoint; the router is built from that list.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::http::{Method, StatusCode};
+use axum::routing::{MethodRouter, get, post};
 use serde::de::DeserializeOwned;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -21,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::problem::{ApiError, problemize};
+use crate::rate_limit::{Limit, Limiters};
 use crate::routes;
 use crate::storage::Storage;
 
@@ -29,6 +31,12 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 << 20;
 /// Default time a request may take, body upload included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Default enrolment attempts per client address and minute: a mission enrols a handful
+/// of devices at a time; a guesser needs billions.
+pub const DEFAULT_ENROLMENT_LIMIT: Limit = Limit::per_minute(10);
+/// Default failed authentications per client address and minute.
+pub const DEFAULT_FAILED_AUTH_LIMIT: Limit = Limit::per_minute(10);
+
 /// Tunables of the HTTP layer.
 #[derive(Clone, Copy, Debug)]
 pub struct HttpConfig {
@@ -36,6 +44,11 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Most time a request may take before it is answered 408.
     pub timeout: Duration,
+    /// Enrolment attempts per client address; over it, 429 with `Retry-After`.
+    pub enrolment_limit: Limit,
+    /// Failed authentications per client address; over it, 429 with `Retry-After`.
+    /// Requests with a valid token are never throttled.
+    pub failed_auth_limit: Limit,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +56,8 @@ impl Default for HttpConfig {
         HttpConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             timeout: DEFAULT_TIMEOUT,
+            enrolment_limit: DEFAULT_ENROLMENT_LIMIT,
+            failed_auth_limit: DEFAULT_FAILED_AUTH_LIMIT,
         }
     }
 }
@@ -54,6 +69,50 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// The HTTP tunables (the decompressed body limit is enforced by [`WireJson`]).
     pub config: HttpConfig,
+    /// The per-client rate limiters.
+    pub limits: Arc<Limiters>,
+}
+
+/// Every endpoint under `/v1`, with its handler. The router is built from this list alone,
+/// and the access matrix test (`tests/access_matrix.rs`) fails on an endpoint it has no row
+/// for: add endpoints here, never with a bare `.route`.
+fn v1_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::POST, "/enrol", post(routes::enrol::enrol)),
+        (Method::POST, "/push", post(routes::push::push)),
+        (Method::GET, "/pull", get(routes::pull::pull)),
+        (
+            Method::GET,
+            routes::reports::PATH,
+            get(routes::reports::monthly),
+        ),
+        (
+            Method::GET,
+            routes::export::PATH,
+            get(routes::export::export),
+        ),
+        (
+            Method::GET,
+            routes::admin::DEVICES,
+            get(routes::admin::devices),
+        ),
+        (
+            Method::POST,
+            routes::admin::REVOKE,
+            post(routes::admin::revoke),
+        ),
+        (
+            Method::POST,
+            routes::admin::ENROLMENT_CODES,
+            post(routes::admin::enrolment_code),
+        ),
+        (Method::GET, routes::admin::AUDIT, get(routes::admin::audit)),
+    ]
+}
+
+/// Every endpoint under `/v1` as (method, path below `/v1`), in the router's order.
+pub fn endpoints() -> Vec<(Method, &'static str)> {
+    v1_routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 /// The application with the default [`HttpConfig`].
@@ -63,12 +122,20 @@ pub fn app(storage: Arc<dyn Storage>) -> Router {
 
 /// The application with `config`.
 pub fn app_with(storage: Arc<dyn Storage>, config: HttpConfig) -> Router {
-    let state = AppState { storage, config };
-    let v1 = Router::new()
-        .route("/enrol", post(routes::enrol::enrol))
-        .route("/push", post(routes::push::push))
-        .route("/pull", get(routes::pull::pull))
-        .route(routes::reports::PATH, get(routes::reports::monthly));
+    let limits = Arc::new(Limiters::new(
+        config.enrolment_limit,
+        config.failed_auth_limit,
+    ));
+    let state = AppState {
+        storage,
+        config,
+        limits,
+    };
+    let v1 = v1_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        });
     Router::new()
         .nest(fieldconsult_model::wire::API_PREFIX, v1)
         .route("/healthz", get(routes::health::healthz))
@@ -95,9 +162,22 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(storage))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(storage, HttpConfig::default(), listener, shutdown).await
+}
+
+/// [`serve`] with `config`. Each request knows its peer's address (for the rate limits).
+pub async fn serve_with(
+    storage: Arc<dyn Storage>,
+    config: HttpConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app_with(storage, config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::problem::ApiError;
+use crate::rate_limit::ClientIp;
 use crate::storage::{Device, Storage, StorageError};
 
 /// Why a secret could not be made.
@@ -106,24 +107,64 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
+        // Every way of failing (no header, another scheme, garbage, an unknown token) is the
+        // same 401, so that an answer tells a prober nothing; each counts against the
+        // client's failed-authentication limit.
+        let failed = || match state
+            .limits
+            .failed_auth
+            .check(ClientIp::of(&parts.extensions).0)
+        {
+            Ok(()) => ApiError::Unauthorized,
+            Err(wait) => ApiError::RateLimited(wait),
+        };
+        let Some(token) = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+        else {
+            return Err(failed());
+        };
         let hash = secret_hash(token);
         let storage = state.storage.clone();
-        let device = tokio::task::spawn_blocking(move || storage.device_by_token(&hash))
+        let Some(device) = tokio::task::spawn_blocking(move || storage.device_by_token(&hash))
             .await
             .map_err(|_| ApiError::Task)??
-            .ok_or(ApiError::Unauthorized)?;
+        else {
+            return Err(failed());
+        };
         if device.revoked {
             return Err(ApiError::Revoked);
         }
         Ok(Authenticated(device))
+    }
+}
+
+/// Who may push and pull.
+pub const SYNCING_ROLES: &str = "only team and reviewer devices push and pull records";
+/// Who may use the admin endpoints.
+pub const ADMIN_ONLY: &str = "only the mission admin's device may do this";
+/// Who may export.
+pub const HQ_ONLY: &str = "only a headquarters analyst's device may do this";
+
+/// Refuses the request unless `device`'s role passes `allowed`: the endpoints of the HQ
+/// analyst and the admin are authorised from the role alone. `detail` says who may.
+pub fn require_role(
+    device: &Device,
+    allowed: fn(&Role) -> bool,
+    detail: &'static str,
+) -> Result<(), ApiError> {
+    if allowed(&device.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            field: "role",
+            detail,
+            allowed: None,
+        })
     }
 }
 

@@ -12,7 +12,10 @@ use fieldconsult_model::{
 };
 
 use crate::admin::{self, AdminError, CommunityInput};
+use crate::app::HttpConfig;
+use crate::audit::{self, AuditAction, AuditEntry, AuditError, Break, Who};
 use crate::export::{self, ExportError, Format};
+use crate::rate_limit::Limit;
 use crate::storage::{SqliteStorage, Storage, StorageError};
 
 /// FieldConsult mission server: receives what engagement teams record on patrol, sends back
@@ -26,6 +29,7 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 ///   fieldconsult-server community import communities.csv
 ///   fieldconsult-server keys set --sector West --focal-point-key <HEX> [--escrow-key <HEX>]
 ///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
+///   fieldconsult-server enrol --admin                 (the mission admin's own device)
 ///   fieldconsult-server serve --listen 127.0.0.1:8443
 ///
 /// Monthly gender report of a sector, every format, into a folder:
@@ -55,6 +59,13 @@ pub enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        /// Enrolment attempts allowed per client address and minute; more are answered 429.
+        #[arg(long, default_value_t = crate::app::DEFAULT_ENROLMENT_LIMIT.events)]
+        enrolment_limit: u32,
+        /// Failed authentications allowed per client address and minute; more are answered
+        /// 429. Requests with a valid token are never throttled.
+        #[arg(long, default_value_t = crate::app::DEFAULT_FAILED_AUTH_LIMIT.events)]
+        failed_auth_limit: u32,
     },
     /// Manage engagement teams.
     #[command(subcommand)]
@@ -90,6 +101,9 @@ pub enum Command {
         /// Write to this file instead of the screen.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Why the export is needed; kept in the audit log.
+        #[arg(long, default_value = "")]
+        why: String,
     },
     /// Write the monthly gender report of a team, a sector or the mission (accepted sessions;
     /// pending ones counted in the review state) and print the paths of the files written.
@@ -100,6 +114,9 @@ pub enum Command {
     /// Sign the reference data devices pull.
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// The audit log of reads, exports and admin actions.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `root-key` subcommands.
@@ -126,6 +143,15 @@ pub enum BundleCommand {
         #[arg(long)]
         root_key: PathBuf,
     },
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit log; name the first entry edited, deleted or
+    /// moved, and fail if there is one. Prints the head hash: keep it elsewhere to detect
+    /// entries removed from the end.
+    Verify,
 }
 
 /// Arguments of `report`.
@@ -239,7 +265,7 @@ pub enum KeysCommand {
 
 /// Arguments of `enrol`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("role").required(true).args(["team", "reviewer"])))]
+#[command(group(clap::ArgGroup::new("role").required(true).args(["team", "reviewer", "hq_analyst", "admin"])))]
 pub struct EnrolArgs {
     /// A device of this team (team id from `team add` or `team list`).
     #[arg(long)]
@@ -247,6 +273,12 @@ pub struct EnrolArgs {
     /// A gender focal point's device reviewing this sector.
     #[arg(long)]
     pub reviewer: Option<String>,
+    /// A mission headquarters analyst's device: reports of any scope and exports, no records.
+    #[arg(long)]
+    pub hq_analyst: bool,
+    /// A mission admin's device: devices, enrolment codes, revocation, the audit log.
+    #[arg(long)]
+    pub admin: bool,
     /// Hours until the code expires.
     #[arg(long, default_value_t = 24)]
     pub expires_hours: i64,
@@ -292,6 +324,17 @@ pub enum CliError {
     /// The root key or a bundle failed.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
+    /// The audit log could not be read or written.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The audit log's chain is broken at entry `seq`.
+    #[error("audit log broken at entry {seq}: {problem}")]
+    AuditBroken {
+        /// The first entry that does not chain.
+        seq: u64,
+        /// How it breaks.
+        problem: &'static str,
+    },
 }
 
 fn bad(arg: &'static str, reason: impl Into<String>) -> CliError {
@@ -337,7 +380,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ),
             )?;
         }
-        Command::Serve { listen } => serve(Arc::new(storage), listen)?,
+        Command::Serve {
+            listen,
+            enrolment_limit,
+            failed_auth_limit,
+        } => {
+            let config = HttpConfig {
+                enrolment_limit: Limit::per_minute(enrolment_limit),
+                failed_auth_limit: Limit::per_minute(failed_auth_limit),
+                ..HttpConfig::default()
+            };
+            serve(Arc::new(storage), config, listen)?;
+        }
         Command::Team(TeamCommand::Add { name, sector }) => {
             let team = admin::add_team(&storage, &name, &sector)?;
             w(&mut out, team.id.to_string())?;
@@ -424,19 +478,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Enrol(args) => {
-            let role = match (args.team, args.reviewer) {
-                (Some(team), None) => Role::TeamMember {
+            let role = match (args.team, args.reviewer, args.hq_analyst, args.admin) {
+                (Some(team), None, false, false) => Role::TeamMember {
                     team_id: team
                         .trim()
                         .parse::<TeamId>()
                         .map_err(|_| CliError::Input("--team needs a team id".to_owned()))?,
                 },
-                (None, Some(sector)) => Role::Reviewer {
+                (None, Some(sector), false, false) => Role::Reviewer {
                     sector: sector.trim().to_owned(),
                 },
+                (None, None, true, false) => Role::HqAnalyst,
+                (None, None, false, true) => Role::Admin,
                 _ => {
                     return Err(CliError::Input(
-                        "give exactly one of --team or --reviewer".to_owned(),
+                        "give exactly one of --team, --reviewer, --hq-analyst or --admin"
+                            .to_owned(),
                     ));
                 }
             };
@@ -446,6 +503,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let code = admin::enrolment_code(&storage, &role, args.expires_hours)?;
+            audit::append(
+                &storage,
+                &AuditEntry {
+                    who: Who::cli(),
+                    action: AuditAction::EnrolmentCodeIssued,
+                    target: format!(
+                        "role:{} ttl_hours={}",
+                        admin::role_label(&role),
+                        args.expires_hours
+                    ),
+                    why: String::new(),
+                    at: chrono::Utc::now(),
+                },
+            )?;
             w(&mut out, code)?;
             if let Some(root) = storage.root_key()? {
                 // For the enrolment QR code: the device refuses a server with another key.
@@ -457,6 +528,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Revoke { device_id } => {
             if admin::revoke(&storage, &device_id)? {
+                audit::append(
+                    &storage,
+                    &AuditEntry {
+                        who: Who::cli(),
+                        action: AuditAction::DeviceRevoked,
+                        target: format!("device:{device_id}"),
+                        why: String::new(),
+                        at: chrono::Utc::now(),
+                    },
+                )?;
                 w(&mut out, format!("revoked {device_id}"))?;
             } else {
                 return Err(CliError::Input(format!("no device {device_id}")));
@@ -465,10 +546,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Devices => {
             w(&mut out, "id\tenrolled\trevoked\trole\tlabel".to_owned())?;
             for d in admin::devices(&storage)? {
-                let role = match &d.role {
-                    Role::TeamMember { team_id } => format!("team:{team_id}"),
-                    Role::Reviewer { sector } => format!("reviewer:{sector}"),
-                };
+                let role = crate::admin::role_label(&d.role);
                 w(
                     &mut out,
                     format!(
@@ -484,7 +562,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 )?;
             }
         }
-        Command::Export { format, out: path } => {
+        Command::Export {
+            format,
+            out: path,
+            why,
+        } => {
+            // Audited before anything is written: an export the log cannot take is not made.
+            audit::append(
+                &storage,
+                &AuditEntry {
+                    who: Who::cli(),
+                    action: AuditAction::Export,
+                    target: format!("mission month=all format={}", format.code()),
+                    why: why.trim().to_owned(),
+                    at: chrono::Utc::now(),
+                },
+            )?;
             let n = match path {
                 Some(path) => {
                     let file = std::fs::File::create(&path)
@@ -495,6 +588,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 None => export::export(&storage, format, &mut out)?,
             };
             eprintln!("exported {n} accepted sessions");
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let v = audit::verify(&storage)?;
+            if let Some(broken) = v.first_broken {
+                return Err(CliError::AuditBroken {
+                    seq: broken.seq,
+                    problem: match broken.problem {
+                        Break::Gap { .. } => "entries before it are missing",
+                        Break::NotChained => "it does not follow the entry before it",
+                        Break::Altered => "it was changed after it was written",
+                    },
+                });
+            }
+            w(
+                &mut out,
+                format!("audit log intact: {} entries, head {}", v.entries, v.head),
+            )?;
         }
         Command::Report(args) => {
             if args.min_cell < crate::routes::reports::MIN_CELL_FLOOR {
@@ -588,7 +698,11 @@ pub fn write_report(storage: &dyn Storage, args: &ReportArgs) -> Result<Vec<Path
     Ok(written)
 }
 
-fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> {
+fn serve(
+    storage: Arc<dyn Storage>,
+    config: HttpConfig,
+    listen: SocketAddr,
+) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -598,7 +712,7 @@ fn serve(storage: Arc<dyn Storage>, listen: SocketAddr) -> Result<(), CliError> 
             .await
             .map_err(io(format!("listen on {listen}")))?;
         tracing::info!(%listen, "serving");
-        crate::app::serve(storage, listener, crate::app::shutdown_signal())
+        crate::app::serve_with(storage, config, listener, crate::app::shutdown_signal())
             .await
             .map_err(io("serve"))
     })

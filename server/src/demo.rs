@@ -548,6 +548,8 @@ fn enrol(
     let what = match &enrolment.role {
         Role::TeamMember { .. } => "team member".to_owned(),
         Role::Reviewer { sector } => format!("reviewer of {sector}"),
+        Role::HqAnalyst => "headquarters analyst".to_owned(),
+        Role::Admin => "mission admin".to_owned(),
     };
     println!(
         "{name}: enrolled as {what}, device id {}",

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
+use fieldconsult_model::report::Month;
 use fieldconsult_model::{AgeBand, Community, Session, Sex, Status, Team, Urgency, Visit};
 use serde::Serialize;
 
@@ -17,6 +18,24 @@ pub enum Format {
     Csv,
     /// JSON Lines, one session with its context per line.
     Jsonl,
+}
+
+impl Format {
+    /// Stable code (`csv`, `jsonl`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// Media type of the export.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Jsonl => "application/jsonl",
+        }
+    }
 }
 
 /// Why an export failed.
@@ -81,7 +100,22 @@ pub fn export(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<usize, ExportError> {
-    let sessions = accepted_sessions(storage)?;
+    export_month(storage, format, None, out)
+}
+
+/// Writes the accepted sessions of `month` (by the local date a session started, as the
+/// monthly report counts them; every month when `None`) in `format` to `out`; returns how
+/// many.
+pub fn export_month(
+    storage: &dyn Storage,
+    format: Format,
+    month: Option<Month>,
+    out: &mut dyn Write,
+) -> Result<usize, ExportError> {
+    let mut sessions = accepted_sessions(storage)?;
+    if let Some(month) = month {
+        sessions.retain(|s| month.contains(s.session.started_at.date_naive()));
+    }
     match format {
         Format::Csv => write_csv(&sessions, out)?,
         Format::Jsonl => {

@@ -7,10 +7,13 @@
 //! - [`reports`] computes the paired comparison and the participation table from storage;
 //!   [`demo`] runs the whole path end to end on this machine;
 //! - [`bundle`] holds the mission root key and the reference bundles it signs;
+//! - [`audit`] is the hash-chained audit log of reads, exports and admin actions;
+//! - [`rate_limit`] throttles enrolment attempts and failed authentications per client;
 //! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
 
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bundle;
 pub mod cli;
@@ -19,6 +22,7 @@ pub mod demo;
 pub mod export;
 pub mod problem;
 pub mod push_rules;
+pub mod rate_limit;
 pub mod reports;
 pub mod routes;
 pub mod storage;

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use fieldconsult_model::validation::{FieldError, Problem};
 use fieldconsult_model::wire::{ProblemDetails, problem_types};
 
+use crate::rate_limit::RetryAfter;
 use crate::storage::StorageError;
 
 /// Media type of problem documents.
@@ -63,6 +64,15 @@ pub enum ApiError {
     /// A report could not be rendered (a bug, or no font for PDF and PNG on this server).
     #[error("report rendering failed: {0}")]
     Render(String),
+    /// The audit log could not take the entry of this read: the read is not served.
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
+    /// Too many enrolment attempts or failed authentications from this client.
+    #[error("rate limited")]
+    RateLimited(RetryAfter),
+    /// No such thing, or not one this device may know of: the same answer for both.
+    #[error("not found")]
+    NotFound(&'static str),
 }
 
 impl ApiError {
@@ -143,7 +153,19 @@ impl ApiError {
                         .collect(),
                 };
             }
-            ApiError::Storage(_) | ApiError::Task | ApiError::Render(_) => (
+            ApiError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                problem_types::TOO_MANY_REQUESTS,
+                "Too many requests",
+                "Too many attempts from this address; wait for Retry-After seconds.".to_owned(),
+            ),
+            ApiError::NotFound(detail) => (
+                StatusCode::NOT_FOUND,
+                problem_types::NOT_FOUND,
+                "Not found",
+                (*detail).to_owned(),
+            ),
+            ApiError::Storage(_) | ApiError::Task | ApiError::Render(_) | ApiError::Audit(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 problem_types::INTERNAL,
                 "Internal error",
@@ -184,7 +206,16 @@ impl IntoResponse for ApiError {
         if let ApiError::Render(e) = &self {
             tracing::error!(error = %e, "report rendering failure");
         }
-        problem_response(&self.problem())
+        if let ApiError::Audit(e) = &self {
+            tracing::error!(error = %e, "audit log failure: the read was not served");
+        }
+        let mut response = problem_response(&self.problem());
+        if let ApiError::RateLimited(wait) = &self
+            && let Ok(v) = HeaderValue::from_str(&wait.seconds().to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

@@ -384,7 +384,9 @@ impl Device {
     pub fn team(&self) -> TeamId {
         match &self.actor.role {
             fieldconsult_model::Role::TeamMember { team_id } => *team_id,
-            fieldconsult_model::Role::Reviewer { .. } => panic!("a reviewer has no team"),
+            fieldconsult_model::Role::Reviewer { .. }
+            | fieldconsult_model::Role::HqAnalyst
+            | fieldconsult_model::Role::Admin => panic!("only a team member has a team"),
         }
     }
 

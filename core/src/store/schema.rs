@@ -224,8 +224,6 @@ CREATE TABLE sessions_sent (
 ) STRICT, WITHOUT ROWID;
 ";
 
-/// Every migration's SQL, oldest first. Append only.
-
 /// Migration 7 (issue 7): the device's Ed25519 signing key, generated at enrolment: its
 /// 32-byte secret seed lives only here, in the encrypted store, beside the token it goes
 /// with (NULL for an enrolment made before pushes were signed: such a device enrols

@@ -8102,6 +8102,15 @@ public enum Role: Equatable, Hashable {
          * The sector.
          */sector: String
     )
+    /**
+     * Mission headquarters: reports of any scope and exports on the server; syncs no records.
+     */
+    case hqAnalyst
+    /**
+     * Mission admin: devices, enrolment codes and the audit log on the server; syncs no
+     * records.
+     */
+    case admin
 
 
 
@@ -8129,6 +8138,10 @@ public struct FfiConverterTypeRole: FfiConverterRustBuffer {
         case 2: return .reviewer(sector: try FfiConverterString.read(from: &buf)
         )
         
+        case 3: return .hqAnalyst
+        
+        case 4: return .admin
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -8146,6 +8159,14 @@ public struct FfiConverterTypeRole: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
             FfiConverterString.write(sector, into: &buf)
             
+        
+        case .hqAnalyst:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .admin:
+            writeInt(&buf, Int32(4))
+        
         }
     }
 }

@@ -8,6 +8,7 @@ use fieldconsult_model::wire::{EnrolRequest, EnrolResponse};
 use crate::app::{AppState, WireJson, blocking};
 use crate::auth::{canonical_code, new_token, secret_hash};
 use crate::problem::ApiError;
+use crate::rate_limit::ClientIp;
 
 /// Most characters of a device label.
 pub const MAX_LABEL: usize = 100;
@@ -15,8 +16,16 @@ pub const MAX_LABEL: usize = 100;
 /// Enrols a device.
 pub async fn enrol(
     State(state): State<AppState>,
-    WireJson(req): WireJson<EnrolRequest>,
+    ClientIp(ip): ClientIp,
+    req: Result<WireJson<EnrolRequest>, ApiError>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
+    // Every attempt counts, readable or not, before anything is looked up.
+    state
+        .limits
+        .enrolment
+        .check(ip)
+        .map_err(ApiError::RateLimited)?;
+    let WireJson(req) = req?;
     let label = req.device_label.trim().to_owned();
     if label.is_empty() || label.chars().count() > MAX_LABEL || label.chars().any(char::is_control)
     {

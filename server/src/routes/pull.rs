@@ -3,12 +3,15 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use chrono::Utc;
 use fieldconsult_model::wire::{MAX_PULL_PAGE, PullResponse};
 use serde::Deserialize;
 
 use crate::app::{AppState, blocking};
-use crate::auth::Authenticated;
+use crate::audit::{self, AuditAction, AuditEntry, Who};
+use crate::auth::{Authenticated, SYNCING_ROLES, require_role};
 use crate::problem::ApiError;
+use fieldconsult_model::Role;
 
 /// Query of a pull.
 #[derive(Debug, Deserialize)]
@@ -27,6 +30,7 @@ pub async fn pull(
     Authenticated(device): Authenticated,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    require_role(&device, Role::syncs_records, SYNCING_ROLES)?;
     let Query(params) = params.map_err(|_| {
         ApiError::Malformed("query must be after=<cursor>&limit=<count>".to_owned())
     })?;
@@ -37,11 +41,37 @@ pub async fn pull(
     let storage = state.storage.clone();
     let requester = device.clone();
     let page = blocking(move || {
-        storage
-            .pull(&requester, params.after, limit)
-            .map_err(ApiError::from)
+        let page = storage.pull(&requester, params.after, limit)?;
+        // A page that serves records is a read of them: audited before it leaves, and not
+        // served if the audit log cannot take it. An empty page reads nothing.
+        if !page.records.is_empty() {
+            let entry = AuditEntry {
+                who: Who::device(&requester.id, &requester.role),
+                action: AuditAction::Pull,
+                target: format!(
+                    "{} after={} cursor={} records={}",
+                    scope_label(&requester.role),
+                    params.after,
+                    page.cursor,
+                    page.records.len()
+                ),
+                why: "sync".to_owned(),
+                at: Utc::now(),
+            };
+            audit::append(storage.as_ref(), &entry)?;
+        }
+        Ok(page)
     })
     .await?;
     tracing::debug!(device = %device.id, records = page.records.len(), "pull answered");
     Ok(Json(page))
+}
+
+/// The scope a role pulls, for the audit log: `team:<id>`, `sector:<name>`.
+fn scope_label(role: &Role) -> String {
+    match role {
+        Role::TeamMember { team_id } => format!("team:{team_id}"),
+        Role::Reviewer { sector } => format!("sector:{sector}"),
+        Role::HqAnalyst | Role::Admin => role.kind_code().to_owned(),
+    }
 }

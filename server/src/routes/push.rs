@@ -7,15 +7,18 @@ use chrono::Utc;
 use fieldconsult_model::wire::{AckOutcome, MAX_BATCH_RECORDS, PushRequest, PushResponse};
 
 use crate::app::{AppState, WireJson, blocking};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, SYNCING_ROLES, require_role};
 use crate::problem::ApiError;
+use fieldconsult_model::Role;
 
 /// Applies a push batch.
 pub async fn push(
     State(state): State<AppState>,
     Authenticated(device): Authenticated,
-    WireJson(req): WireJson<PushRequest>,
+    req: Result<WireJson<PushRequest>, ApiError>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    require_role(&device, Role::syncs_records, SYNCING_ROLES)?;
+    let WireJson(req) = req?;
     if req.changes.len() > MAX_BATCH_RECORDS {
         return Err(ApiError::BatchTooLarge(req.changes.len()));
     }

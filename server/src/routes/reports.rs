@@ -13,14 +13,16 @@
 //! | `lang` | `en`, `fr` | `en` |
 //! | `min_cell` | counts from 1 to `min_cell - 1` are hidden; [`MIN_CELL_FLOOR`]`..=`[`MAX_MIN_CELL`] | [`MIN_CELL_FLOOR`] |
 //! | `part` | one file of a multi-file format (`csv`, `png`), as the index names it | none: the index |
+//! | `why` | why the report is asked for, kept in the audit log | empty |
 //!
 //! # Who may see what
 //!
 //! - a team device: its own team's report only;
 //! - a reviewer (gender focal point): its sector's report, and the report of any team of its
 //!   sector;
-//! - the mission report: no device role yet (403 on `scope`); the mission admin runs
-//!   `fieldconsult-server report --mission`.
+//! - an HQ analyst (mission headquarters): any scope, the mission report included (its
+//!   default scope);
+//! - an admin device: nothing (403 on `scope`); the admin reads no consultation data.
 //!
 //! A reviewer asking for a team of another sector gets exactly the answer it would get for a
 //! team that does not exist (403 on `team`), so refusals tell nothing about other sectors.
@@ -57,6 +59,7 @@ use fieldconsult_report::{Format, ReportFile};
 use serde::Serialize;
 
 use crate::app::{AppState, blocking};
+use crate::audit::{self, AuditAction, AuditEntry, Who};
 use crate::auth::Authenticated;
 use crate::problem::ApiError;
 use crate::reports::monthly_report;
@@ -80,8 +83,8 @@ static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCU
 /// Longest sector name or part name read from a query.
 const MAX_NAME_CHARS: usize = 200;
 
-const PARAMETERS: [&str; 8] = [
-    "month", "scope", "team", "sector", "format", "lang", "min_cell", "part",
+const PARAMETERS: [&str; 9] = [
+    "month", "scope", "team", "sector", "format", "lang", "min_cell", "part", "why",
 ];
 
 /// What a request asks for, its parameters checked but not yet its rights.
@@ -99,6 +102,8 @@ pub struct MonthlyRequest {
     pub min_cell: u32,
     /// One file of a multi-file format; `None` for the file itself or the index.
     pub part: Option<String>,
+    /// Why it is asked for, for the audit log; empty when not given.
+    pub why: String,
 }
 
 /// One file of a multi-file format, as the index lists it.
@@ -180,8 +185,29 @@ async fn answer(
     let permit = RENDERS.acquire().await.map_err(|_| ApiError::Task)?;
     let storage = state.storage.clone();
     let req = request.clone();
+    let who = device.clone();
     let (stem, files) = blocking(move || {
         let _permit = permit;
+        // Audited before it is computed: a report that cannot be audited is not served.
+        audit::append(
+            storage.as_ref(),
+            &AuditEntry {
+                who: Who::device(&who.id, &who.role),
+                action: AuditAction::Report,
+                target: format!(
+                    "{} month={} format={}{}",
+                    scope_label(&req.scope),
+                    req.month,
+                    req.format.code(),
+                    req.part
+                        .as_deref()
+                        .map(|p| format!(" part={p}"))
+                        .unwrap_or_default()
+                ),
+                why: req.why.clone(),
+                at: chrono::Utc::now(),
+            },
+        )?;
         let options = ReportOptions {
             min_cell: req.min_cell,
             ..ReportOptions::default()
@@ -303,8 +329,13 @@ fn href(req: &MonthlyRequest, part: &str) -> String {
         ReportScope::Sector { sector } => format!("scope=sector&sector={}", encode(sector)),
         ReportScope::Mission => "scope=mission".to_owned(),
     };
+    let why = if req.why.is_empty() {
+        String::new()
+    } else {
+        format!("&why={}", encode(&req.why))
+    };
     format!(
-        "{}{PATH}?month={}&{scope}&format={}&lang={}&min_cell={}&part={}",
+        "{}{PATH}?month={}&{scope}&format={}&lang={}&min_cell={}&part={}{why}",
         fieldconsult_model::wire::API_PREFIX,
         req.month,
         req.format.code(),
@@ -336,10 +367,7 @@ fn scope_label(scope: &ReportScope) -> String {
 }
 
 fn role_label(role: &Role) -> &'static str {
-    match role {
-        Role::TeamMember { .. } => "team_member",
-        Role::Reviewer { .. } => "reviewer",
-    }
+    role.kind_code()
 }
 
 fn invalid(field: &'static str, problem: Problem, detail: &'static str) -> ApiError {
@@ -368,7 +396,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
                 "query",
                 Problem::Unknown,
                 "unknown parameter; known are month, scope, team, sector, format, lang, \
-                 min_cell and part",
+                 min_cell, part and why",
             ));
         };
         if values[i].is_some() {
@@ -376,7 +404,17 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
         }
         values[i] = Some(value.as_str());
     }
-    let [month, scope, team, sector, format, lang, min_cell, part] = values;
+    let [
+        month,
+        scope,
+        team,
+        sector,
+        format,
+        lang,
+        min_cell,
+        part,
+        why,
+    ] = values;
 
     let month = month
         .ok_or(invalid(
@@ -417,6 +455,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             (None, None) => match role {
                 Role::TeamMember { .. } => ScopeKind::Team,
                 Role::Reviewer { .. } => ScopeKind::Sector,
+                Role::HqAnalyst | Role::Admin => ScopeKind::Mission,
             },
         },
     };
@@ -431,7 +470,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
                     invalid("team", Problem::InvalidFormat, "must be a team id (UUID)")
                 })?,
                 (None, Role::TeamMember { team_id }) => *team_id,
-                (None, Role::Reviewer { .. }) => {
+                (None, Role::Reviewer { .. } | Role::HqAnalyst | Role::Admin) => {
                     return Err(invalid(
                         "team",
                         Problem::Required,
@@ -448,7 +487,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             let sector = match (sector, role) {
                 (Some(s), _) => checked_name("sector", s)?,
                 (None, Role::Reviewer { sector }) => sector.clone(),
-                (None, Role::TeamMember { .. }) => {
+                (None, Role::TeamMember { .. } | Role::HqAnalyst | Role::Admin) => {
                     return Err(invalid(
                         "sector",
                         Problem::Required,
@@ -520,6 +559,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
             "only csv and png have parts",
         ));
     }
+    let why = why.map(|w| checked_name("why", w)).transpose()?;
     Ok(MonthlyRequest {
         scope,
         month,
@@ -527,6 +567,7 @@ pub fn parse(pairs: &[(String, String)], role: &Role) -> Result<MonthlyRequest, 
         lang,
         min_cell,
         part,
+        why: why.unwrap_or_default(),
     })
 }
 
@@ -563,7 +604,8 @@ fn checked_name(field: &'static str, s: &str) -> Result<String, ApiError> {
 }
 
 /// Whether `device` may see the report `req` asks for: a team device its own team's, a
-/// reviewer its sector's and its sector's teams'; nobody the mission's over HTTP.
+/// reviewer its sector's and its sector's teams', an HQ analyst any scope's, the mission's
+/// included; an admin none (it reads no consultation data).
 pub fn authorize(
     storage: &dyn Storage,
     device: &Device,
@@ -572,10 +614,14 @@ pub fn authorize(
     // One answer for "not yours" and "does not exist", so that it reveals neither.
     let not_yours_team = "this device may not see that team's report";
     match (&device.role, &req.scope) {
+        (Role::HqAnalyst, _) => Ok(()),
+        (Role::Admin, _) => Err(forbidden(
+            "scope",
+            "an admin device reads no consultation data, reports included",
+        )),
         (_, ReportScope::Mission) => Err(forbidden(
             "scope",
-            "no device role may see the mission report; the mission admin uses the report \
-             command",
+            "only headquarters may see the mission report",
         )),
         (Role::TeamMember { team_id: own }, ReportScope::Team { team_id }) => {
             if own == team_id {
@@ -635,6 +681,7 @@ mod tests {
             lang: Language::Fr,
             min_cell: 5,
             part: None,
+            why: String::new(),
         };
         assert_eq!(
             href(&req, "sessions"),

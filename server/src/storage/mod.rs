@@ -16,6 +16,8 @@ use fieldconsult_model::{Role, Team};
 
 pub use sqlite::SqliteStorage;
 
+use crate::audit::{AuditEntry, StoredAuditEntry};
+
 /// Why a storage operation failed. Carries no record content.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -255,4 +257,12 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The filed versions of one record, oldest first.
     fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, StorageError>;
+
+    /// Appends `entry` to the audit log after its head, in one write transaction that
+    /// reads the head, so that concurrent appends never fork the chain. The chaining itself
+    /// is [`crate::audit::StoredAuditEntry::chain`]; call [`crate::audit::append`].
+    fn audit_append(&self, entry: &AuditEntry) -> Result<StoredAuditEntry, StorageError>;
+
+    /// Audit entries with `seq > after`, in `seq` order, at most `limit` of them.
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredAuditEntry>, StorageError>;
 }

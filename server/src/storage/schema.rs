@@ -106,9 +106,26 @@ CREATE TABLE push_nonces (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Migration 4: the hash-chained audit log (see `crate::audit`). `seq` is assigned by the
+/// appender, one more than the head, inside the write transaction that reads the head; rows
+/// are never updated or deleted by the server.
+const V4: &str = r#"
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    at TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    why TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
+"#;
+
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 #[cfg(test)]

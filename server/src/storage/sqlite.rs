@@ -20,6 +20,7 @@ use super::{
     Device, DeviceInfo, HistoryEntry, HistoryOutcome, RecordTx, Storage, StorageError,
     StoredRecord, schema,
 };
+use crate::audit::{AuditEntry, GENESIS, StoredAuditEntry};
 use crate::push_rules;
 
 /// Read-only connections beside the writer: enough for the blocking threads that usually
@@ -669,6 +670,9 @@ impl Storage for SqliteStorage {
         let (team_id, sector) = match &device.role {
             Role::TeamMember { team_id } => (Some(team_id.to_string()), None),
             Role::Reviewer { sector } => (None, Some(sector.clone())),
+            // Roles that sync nothing see reference data only; the HTTP layer refuses
+            // them before this, and storage must not widen scope if it is ever called.
+            Role::HqAnalyst | Role::Admin => (None, None),
         };
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
         let mut conn = self.reader()?;
@@ -825,5 +829,58 @@ impl Storage for SqliteStorage {
             });
         }
         Ok(out)
+    }
+
+    fn audit_append(&self, entry: &AuditEntry) -> Result<StoredAuditEntry, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head: Option<(i64, String)> = tx
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (seq, prev) = match head {
+            Some((seq, hash)) => (u64::try_from(seq).unwrap_or(0) + 1, hash),
+            None => (1, GENESIS.to_owned()),
+        };
+        let e = StoredAuditEntry::chain(entry, seq, &prev);
+        tx.prepare_cached(
+            "INSERT INTO audit_log (seq, at, device_id, role, action, target, why, prev_hash, hash)
+             VALUES (:seq, :at, :device_id, :role, :action, :target, :why, :prev_hash, :hash)",
+        )?
+        .execute(named_params! {
+            ":seq": i64::try_from(e.seq).unwrap_or(i64::MAX), ":at": e.at,
+            ":device_id": e.device_id, ":role": e.role, ":action": e.action,
+            ":target": e.target, ":why": e.why, ":prev_hash": e.prev_hash, ":hash": e.hash,
+        })?;
+        tx.commit()?;
+        Ok(e)
+    }
+
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredAuditEntry>, StorageError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, device_id, role, action, target, why, prev_hash, hash
+             FROM audit_log WHERE seq > :after ORDER BY seq LIMIT :limit",
+        )?;
+        let rows = stmt.query_map(
+            named_params! {
+                ":after": i64::try_from(after).unwrap_or(i64::MAX),
+                ":limit": i64::from(limit),
+            },
+            |r| {
+                Ok(StoredAuditEntry {
+                    seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    at: r.get(1)?,
+                    device_id: r.get(2)?,
+                    role: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    why: r.get(6)?,
+                    prev_hash: r.get(7)?,
+                    hash: r.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -68,6 +68,21 @@ impl Reply {
 
 impl Server {
     pub fn new() -> Self {
+        Self::with_config(fieldconsult_server::app::HttpConfig::default())
+    }
+
+    /// Limits high enough that a test sending many requests from one (absent) address
+    /// tests what it means to and not the rate limits.
+    pub fn unlimited() -> Self {
+        use fieldconsult_server::rate_limit::Limit;
+        Self::with_config(fieldconsult_server::app::HttpConfig {
+            enrolment_limit: Limit::per_minute(1_000_000),
+            failed_auth_limit: Limit::per_minute(1_000_000),
+            ..Default::default()
+        })
+    }
+
+    pub fn with_config(config: fieldconsult_server::app::HttpConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(SqliteStorage::open(&dir.path().join("server.db")).unwrap());
         let team_a = admin::add_team(storage.as_ref(), "Engagement Team A", "West").unwrap();
@@ -83,7 +98,7 @@ impl Server {
         )
         .unwrap()
         .remove(0);
-        let app = fieldconsult_server::app(storage.clone() as Arc<dyn Storage>);
+        let app = fieldconsult_server::app::app_with(storage.clone() as Arc<dyn Storage>, config);
         Server {
             storage,
             app,

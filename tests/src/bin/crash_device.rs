@@ -260,7 +260,9 @@ fn team_actor(store: &Store) -> Fallible<(Actor, TeamId, fieldconsult_model::Com
     };
     let team_id = match &actor.role {
         fieldconsult_model::Role::TeamMember { team_id } => *team_id,
-        fieldconsult_model::Role::Reviewer { .. } => return Err("a reviewer device".into()),
+        fieldconsult_model::Role::Reviewer { .. }
+        | fieldconsult_model::Role::HqAnalyst
+        | fieldconsult_model::Role::Admin => return Err("not a team device".into()),
     };
     let community_id = store
         .communities()

@@ -8468,6 +8468,19 @@ sealed class Role {
         companion object
     }
     
+    /**
+     * Mission headquarters: reports of any scope and exports on the server; syncs no records.
+     */
+    object HqAnalyst : Role()
+    
+    
+    /**
+     * Mission admin: devices, enrolment codes and the audit log on the server; syncs no
+     * records.
+     */
+    object Admin : Role()
+    
+    
 
     
 
@@ -8490,6 +8503,8 @@ public object FfiConverterTypeRole : FfiConverterRustBuffer<Role>{
             2 -> Role.Reviewer(
                 FfiConverterString.read(buf),
                 )
+            3 -> Role.HqAnalyst
+            4 -> Role.Admin
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -8509,6 +8524,18 @@ public object FfiConverterTypeRole : FfiConverterRustBuffer<Role>{
                 + FfiConverterString.allocationSize(value.`sector`)
             )
         }
+        is Role.HqAnalyst -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Role.Admin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: Role, buf: ByteBuffer) {
@@ -8521,6 +8548,14 @@ public object FfiConverterTypeRole : FfiConverterRustBuffer<Role>{
             is Role.Reviewer -> {
                 buf.putInt(2)
                 FfiConverterString.write(value.`sector`, buf)
+                Unit
+            }
+            is Role.HqAnalyst -> {
+                buf.putInt(3)
+                Unit
+            }
+            is Role.Admin -> {
+                buf.putInt(4)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
