@@ -8,10 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod pages;
 mod sync_support;
 
-use aes::Aes256;
-use aes::cipher::{Array, BlockCipherDecrypt, KeyInit};
 use common::{Fixture, complete_session, key};
 use fieldconsult_core::TransportError;
 use fieldconsult_core::store::consent::Withdrawal;
@@ -21,46 +20,21 @@ use fieldconsult_model::wire::{ConsentWithdrawal, Record};
 use fieldconsult_model::{
     Decision, FieldWarning, Group, Session, Status, TransitionError, WarningKind,
 };
+use pages::contains;
 use sync_support::{FakeServer, Hook};
 
-const PAGE: usize = 4096;
-/// SQLCipher 4's reserve at the end of each page: a 16-byte IV and a 64-byte HMAC.
-const RESERVE: usize = 80;
-
-/// Every page of the database file at `path`, decrypted with the key of `key(7)`.
-fn decrypted_pages(path: &std::path::Path) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(path).unwrap();
-    let cipher = Aes256::new(&Array::from([7u8; 32]));
-    bytes
-        .chunks(PAGE)
-        .enumerate()
-        .map(|(n, page)| {
-            // Page 1 starts with the 16-byte salt, in clear.
-            let start = if n == 0 { 16 } else { 0 };
-            let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
-            let data = &page[start..PAGE - RESERVE];
-            let mut prev: [u8; 16] = iv.try_into().unwrap();
-            let mut out = Vec::with_capacity(data.len());
-            for block in data.chunks(16) {
-                let c: [u8; 16] = block.try_into().unwrap();
-                let mut b = Array::from(c);
-                cipher.decrypt_block(&mut b);
-                out.extend(b.iter().zip(prev).map(|(p, x)| p ^ x));
-                prev = c;
-            }
-            out
-        })
-        .collect()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 fn wal_len(path: &std::path::Path) -> u64 {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    std::fs::metadata(pages::wal_path(path))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+/// Every page of the database at `path` and of its WAL, decrypted with `key(7)`.
+fn decrypted_pages(path: &std::path::Path) -> Vec<Vec<u8>> {
+    pages::decrypted_pages(path, &[7; 32])
+        .into_iter()
+        .map(|(_, page)| page)
+        .collect()
 }
 
 /// A submitted session of team A with `marker` in every free-text field, reviewed

@@ -280,7 +280,11 @@ impl World {
         match row {
             "POST /enrol" => {
                 let code = s.code(&self.role(owner));
-                let body = serde_json::json!({"code": code, "device_label": "matrix"});
+                let body = serde_json::json!({
+                    "code": code,
+                    "device_label": "matrix",
+                    "public_key": common::new_key().public_key().to_hex(),
+                });
                 (
                     s.post("/v1/enrol", token, serde_json::to_vec(&body).unwrap())
                         .await,
@@ -380,6 +384,16 @@ impl Server {
         token: Option<&str>,
         changes: Vec<fieldconsult_model::wire::PushChange>,
     ) -> Reply {
+        // Signed as the device behind the token, so that the role, not the signature,
+        // decides each cell.
+        let signer = token.and_then(|t| self.keys.lock().unwrap().get(t).cloned());
+        let changes = changes
+            .into_iter()
+            .map(|c| match &signer {
+                Some((device, key)) => common::sign(c, device, key),
+                None => c,
+            })
+            .collect();
         let body = serde_json::to_vec(&fieldconsult_model::wire::PushRequest { changes }).unwrap();
         self.post("/v1/push", token, body).await
     }

@@ -13,22 +13,17 @@
 //! the store's folder holds every file it wrote.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
+#[path = "../../core/tests/pages/mod.rs"]
+mod pages;
 
-use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+use std::path::Path;
+
 use base64::Engine;
 use chrono::{Duration, Utc};
 use fieldconsult_core::{NoProgress, Store};
 use fieldconsult_e2e::{Device, Mission, complete_session, device_key};
 use fieldconsult_model::{Decision, PriorityCategory, Status};
-
-/// SQLCipher 4 defaults: 4 KiB pages, each ending in a 16-byte IV and a 64-byte HMAC; page
-/// 1 starts with the 16-byte salt instead of the SQLite header.
-const PAGE: usize = 4096;
-const RESERVE: usize = 80;
-const SALT: usize = 16;
-const WAL_HEADER: usize = 32;
-const FRAME_HEADER: usize = 24;
+use pages::{contains, decrypted_pages};
 
 /// One unique marker per text field a team fills in.
 struct Markers {
@@ -91,58 +86,6 @@ fn encodings(marker: &str) -> Vec<(&'static str, Vec<u8>)> {
         out.push(("base64", core.as_bytes().to_vec()));
     }
     out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Decrypts one SQLCipher page (`number` counts from 1) with the raw key.
-fn decrypt_page(key: &[u8; 32], number: u32, page: &[u8]) -> Vec<u8> {
-    assert_eq!(page.len(), PAGE, "page {number} has the wrong size");
-    let start = if number == 1 { SALT } else { 0 };
-    let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
-    let mut data = page[start..PAGE - RESERVE].to_vec();
-    cbc::Decryptor::<aes::Aes256>::new(key.into(), iv.into())
-        .decrypt_padded_mut::<NoPadding>(&mut data)
-        .unwrap();
-    data
-}
-
-/// Every page of the database file and every frame of its WAL, decrypted.
-fn decrypted_pages(db: &Path, key: &[u8; 32]) -> Vec<(String, Vec<u8>)> {
-    let mut pages = Vec::new();
-    let bytes = std::fs::read(db).unwrap();
-    assert_eq!(bytes.len() % PAGE, 0, "the database is not whole pages");
-    for (i, page) in bytes.chunks(PAGE).enumerate() {
-        let number = u32::try_from(i + 1).unwrap();
-        let plain = decrypt_page(key, number, page);
-        if number == 1 {
-            // The decrypted header proves the key and the layout are right: page size
-            // 4096 at offset 16 (0 here, after the salt), then 64/32/32 at 21..24.
-            assert_eq!(&plain[0..2], &[0x10, 0x00], "page 1 did not decrypt");
-            assert_eq!(&plain[5..8], &[64, 32, 32], "page 1 did not decrypt");
-        }
-        pages.push((format!("db page {number}"), plain));
-    }
-    let wal = wal_path(db);
-    if let Ok(bytes) = std::fs::read(&wal)
-        && bytes.len() > WAL_HEADER
-    {
-        for (i, frame) in bytes[WAL_HEADER..].chunks(FRAME_HEADER + PAGE).enumerate() {
-            if frame.len() < FRAME_HEADER + PAGE {
-                continue;
-            }
-            let number = u32::from_be_bytes(frame[0..4].try_into().unwrap());
-            let plain = decrypt_page(key, number, &frame[FRAME_HEADER..]);
-            pages.push((format!("wal frame {i} (page {number})"), plain));
-        }
-    }
-    pages
-}
-
-fn wal_path(db: &Path) -> PathBuf {
-    PathBuf::from(format!("{}-wal", db.display()))
 }
 
 /// Every file in the store's folder, raw.
