@@ -32,7 +32,10 @@ fn from(addr: &str, mut req: Request<Body>) -> Request<Body> {
 }
 
 fn enrol_request(code: &str) -> Request<Body> {
-    let body = serde_json::json!({"code": code, "device_label": "tablet"});
+    // A well-formed request (signing made the device key required): only the code is wrong.
+    let body = serde_json::json!({
+        "code": code, "device_label": "tablet", "public_key": new_key().public_key(),
+    });
     Request::post("/v1/enrol")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(serde_json::to_vec(&body).unwrap()))
