@@ -448,3 +448,90 @@ async fn nothing_is_opened_when_the_audit_log_cannot_take_the_request() {
     .unwrap_err();
     assert!(matches!(err, UnsealError::Audit(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_note_a_device_core_sealed_to_the_keys_the_admin_set_opens_with_the_escrow_key() {
+    use fieldconsult_core::{DatabaseKey, Store};
+    use fieldconsult_model::{Actor, ChecklistTemplate, Role};
+
+    let server = Server::new();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("escrow.key");
+    let escrow = generate(&key_file);
+    let focal = RecipientSecret::generate().unwrap();
+    // The admin registers the printed public key exactly as `escrow-key generate` wrote it.
+    let set = cli(
+        &server.db_path(),
+        &[
+            "keys",
+            "set",
+            "--sector",
+            "West",
+            "--focal-point-key",
+            &focal.public_key().to_hex(),
+            "--escrow-key",
+            &escrow.to_hex(),
+        ],
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let keys = fieldconsult_server::admin::sealing_keys(server.storage.as_ref())
+        .unwrap()
+        .into_iter()
+        .find(|k| k.sector == "West")
+        .unwrap();
+
+    // A team device holding that reference data seals the note at submission.
+    let token = server.member(&server.team_a).await;
+    let device = Store::open(
+        dir.path().join("device.db"),
+        &DatabaseKey::from_bytes(&[7u8; DatabaseKey::LEN]).unwrap(),
+    )
+    .unwrap();
+    device.upsert_teams(&[server.team_a.clone()]).unwrap();
+    device
+        .upsert_communities(&[server.community.clone()])
+        .unwrap();
+    device
+        .publish_checklist(&ChecklistTemplate::default_v1())
+        .unwrap();
+    device.upsert_sealing_keys(&[keys]).unwrap();
+    let actor = Actor {
+        id: server.key_of(&token).0,
+        role: Role::TeamMember {
+            team_id: server.team_a.id,
+        },
+    };
+    let visit = server.visit(&server.team_a);
+    device.save_visit(&actor, &visit).unwrap();
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    draft.sealed_note = None;
+    draft.sensitive_note = NOTE.to_owned();
+    device.save_session(&actor, &draft).unwrap();
+    let sealed = device.submit_session(&actor, &draft.id).unwrap();
+    assert!(sealed.sensitive_note.is_empty() && sealed.sealed_note.is_some());
+    let acks = server
+        .push(&token, visit_and_session(&visit, &sealed))
+        .await;
+    assert!(
+        acks.iter().all(|a| a.outcome == AckOutcome::Stored),
+        "{acks:?}"
+    );
+
+    let id = sealed.id.to_string();
+    let out = cli(
+        &server.db_path(),
+        &[
+            "unseal",
+            "--session",
+            &id,
+            "--escrow-key",
+            key_file.to_str().unwrap(),
+            "--why",
+            WHY,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
+    assert_eq!(decryption_requests(server.storage.as_ref()).len(), 1);
+}
