@@ -413,6 +413,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         // A request without a reason is refused before any file is read.
         crate::unseal::check_why(&args.why)?;
         let escrow = crate::unseal::read_escrow_key(&args.escrow_key)?;
+        // A mistyped --db would otherwise create an empty database and audit the request
+        // there, away from the mission's log.
+        if !cli.db.is_file() {
+            return Err(bad("--db", "no database file at this path"));
+        }
         let storage = SqliteStorage::open(&cli.db)?;
         let note = crate::unseal::unseal(
             &storage,

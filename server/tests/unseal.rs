@@ -535,3 +535,26 @@ async fn a_note_a_device_core_sealed_to_the_keys_the_admin_set_opens_with_the_es
     assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
     assert_eq!(decryption_requests(server.storage.as_ref()).len(), 1);
 }
+
+#[test]
+fn unseal_against_a_missing_database_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("escrow.key");
+    generate(&key_file);
+    let db = dir.path().join("typo.db");
+    let out = cli(
+        &db,
+        &[
+            "unseal",
+            "--session",
+            &SessionId::new().to_string(),
+            "--escrow-key",
+            key_file.to_str().unwrap(),
+            "--why",
+            WHY,
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--db"), "{}", text(&out.stderr));
+    assert!(!db.exists(), "no stray database holding the audit entry");
+}
