@@ -487,9 +487,11 @@ async fn a_note_a_device_core_sealed_to_the_keys_the_admin_set_opens_with_the_es
         &DatabaseKey::from_bytes(&[7u8; DatabaseKey::LEN]).unwrap(),
     )
     .unwrap();
-    device.upsert_teams(&[server.team_a.clone()]).unwrap();
     device
-        .upsert_communities(&[server.community.clone()])
+        .upsert_teams(std::slice::from_ref(&server.team_a))
+        .unwrap();
+    device
+        .upsert_communities(std::slice::from_ref(&server.community))
         .unwrap();
     device
         .publish_checklist(&ChecklistTemplate::default_v1())
