@@ -560,3 +560,36 @@ fn unseal_against_a_missing_database_creates_nothing() {
     assert!(text(&out.stderr).contains("--db"), "{}", text(&out.stderr));
     assert!(!db.exists(), "no stray database holding the audit entry");
 }
+
+#[tokio::test]
+async fn a_key_file_that_holds_no_key_is_refused_before_anything_is_audited() {
+    let f = fixture().await;
+    let before = audit_len(f.server.storage.as_ref());
+    let bad = f.dir.path().join("bad.key");
+    let good = std::fs::read_to_string(&f.key_file).unwrap();
+    for content in [
+        "not a key".to_owned(),
+        good.trim()[..62].to_owned(),
+        good.to_uppercase(),
+    ] {
+        std::fs::write(&bad, &content).unwrap();
+        let out = cli(
+            &f.server.db_path(),
+            &[
+                "unseal",
+                "--session",
+                &f.session.id.to_string(),
+                "--escrow-key",
+                bad.to_str().unwrap(),
+                "--why",
+                WHY,
+            ],
+        );
+        assert!(!out.status.success());
+        assert!(text(&out.stdout).is_empty());
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("escrow key file"), "{stderr}");
+        assert!(!stderr.contains(good.trim()) && !stderr.contains(&good.trim().to_uppercase()));
+    }
+    assert_eq!(audit_len(f.server.storage.as_ref()), before);
+}
