@@ -5,7 +5,6 @@
 //! server's current reference data. The server keeps only the public half, which it hands
 //! to devices at enrolment; devices then take reference data only from bundles it verifies.
 
-use std::io::Write;
 use std::path::Path;
 
 use chrono::Utc;
@@ -14,6 +13,7 @@ use fieldconsult_model::crypto::sign::{PublicKey, SEED_LEN, SigningKey};
 use fieldconsult_model::wire::Record;
 use zeroize::Zeroizing;
 
+use crate::key_file::{KeyFileError, create_secret_file, read_secret_file};
 use crate::storage::{Storage, StorageError};
 
 /// Why a root key or bundle operation failed. Never carries key bytes.
@@ -41,6 +41,15 @@ pub enum BundleError {
     },
 }
 
+impl From<KeyFileError> for BundleError {
+    fn from(e: KeyFileError) -> Self {
+        match e {
+            KeyFileError::Io { what, source } => BundleError::Io { what, source },
+            KeyFileError::NotAKey => BundleError::BadKeyFile,
+        }
+    }
+}
+
 /// Generates a mission root key, writes its secret seed as hex to `out` (a new file,
 /// readable by its owner only) and returns the public half.
 pub fn generate_root_key(out: &Path) -> Result<PublicKey, BundleError> {
@@ -50,43 +59,14 @@ pub fn generate_root_key(out: &Path) -> Result<PublicKey, BundleError> {
         source: std::io::Error::other("the operating system's random source failed"),
     })?;
     let key = SigningKey::from_seed(&seed);
-    let mut options = std::fs::OpenOptions::new();
     // Never overwrite a root key: devices pinned its public half.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let io = |what| move |source| BundleError::Io { what, source };
-    let mut file = options.open(out).map_err(io("create the root key file"))?;
-    let hex = Zeroizing::new(format!("{}\n", hex(&seed[..])));
-    file.write_all(hex.as_bytes())
-        .map_err(io("write the root key file"))?;
-    file.sync_all().map_err(io("write the root key file"))?;
+    create_secret_file(out, &seed)?;
     Ok(key.public_key())
 }
 
 /// Reads the root key written by [`generate_root_key`].
 pub fn read_root_key(path: &Path) -> Result<SigningKey, BundleError> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|source| BundleError::Io {
-            what: "read the root key file",
-            source,
-        })?,
-    );
-    let text = text.trim();
-    if text.len() != SEED_LEN * 2 {
-        return Err(BundleError::BadKeyFile);
-    }
-    let mut seed = Zeroizing::new([0u8; SEED_LEN]);
-    for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
-        let digits = std::str::from_utf8(pair).map_err(|_| BundleError::BadKeyFile)?;
-        if digits.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(BundleError::BadKeyFile);
-        }
-        seed[i] = u8::from_str_radix(digits, 16).map_err(|_| BundleError::BadKeyFile)?;
-    }
+    let seed = read_secret_file(path)?;
     Ok(SigningKey::from_seed(&seed))
 }
 
@@ -118,8 +98,4 @@ pub fn sign_bundle(storage: &dyn Storage, root: &SigningKey) -> Result<SignedBun
     let bundle = SignedBundle::sign(sequence, Utc::now().fixed_offset(), records, root);
     storage.put_reference(&[Record::Bundle(Box::new(bundle.clone()))], false)?;
     Ok(bundle)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -27,13 +27,17 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 ///   fieldconsult-server team add --name "Engagement Team 3" --sector West
 ///   fieldconsult-server checklist publish
 ///   fieldconsult-server community import communities.csv
-///   fieldconsult-server keys set --sector West --focal-point-key <HEX> [--escrow-key <HEX>]
+///   fieldconsult-server escrow-key generate --out escrow.key   (optional; prints <ESCROW_HEX>)
+///   fieldconsult-server keys set --sector West --focal-point-key <HEX> [--escrow-key <ESCROW_HEX>]
 ///   fieldconsult-server enrol --team <TEAM_ID>        (hand the printed code to the device)
 ///   fieldconsult-server enrol --admin                 (the mission admin's own device)
 ///   fieldconsult-server serve --listen 127.0.0.1:8443
 ///
 /// Monthly gender report of a sector, every format, into a folder:
 ///   fieldconsult-server report --month 2026-10 --sector West --out reports/
+///
+/// Read one sealed note with the mission escrow key (audited first, printed to stdout only):
+///   fieldconsult-server unseal --session <SESSION_ID> --escrow-key escrow.key --why "<REASON>"
 #[derive(Debug, Parser)]
 #[command(name = "fieldconsult-server", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -117,6 +121,42 @@ pub enum Command {
     /// The audit log of reads, exports and admin actions.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the mission escrow key, which opens every note sealed while it was set.
+    #[command(subcommand)]
+    EscrowKey(EscrowKeyCommand),
+    /// Open one session's sealed note with the mission escrow key and print it to stdout.
+    /// The request (who, which session, which key, why) is appended to the audit log first,
+    /// and stays there even if the note then does not open; if the log cannot take it,
+    /// nothing is opened.
+    Unseal(UnsealArgs),
+}
+
+/// `escrow-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EscrowKeyCommand {
+    /// Generate the mission escrow key: writes its secret to a new file only its owner can
+    /// read (keep it off the server) and prints the public key (64 hex characters) to pass
+    /// to `keys set --escrow-key`.
+    Generate {
+        /// The file to create; never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Arguments of `unseal`.
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// The session whose sealed note to open.
+    #[arg(long)]
+    pub session: String,
+    /// The escrow key file written by `escrow-key generate`.
+    #[arg(long)]
+    pub escrow_key: PathBuf,
+    /// Why the note must be read; required, kept in the audit log (one line, at most 1000
+    /// characters; never put note content here).
+    #[arg(long)]
+    pub why: String,
 }
 
 /// `root-key` subcommands.
@@ -327,6 +367,9 @@ pub enum CliError {
     /// The audit log could not be read or written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// An escrow key operation or a decryption request failed.
+    #[error(transparent)]
+    Unseal(#[from] crate::unseal::UnsealError),
     /// The audit log's chain is broken at entry `seq`.
     #[error("audit log broken at entry {seq}: {problem}")]
     AuditBroken {
@@ -360,6 +403,36 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         writeln!(std::io::stdout(), "{}", public.fingerprint()).map_err(io("write to stdout"))?;
         return Ok(());
     }
+    if let Command::EscrowKey(EscrowKeyCommand::Generate { out }) = &cli.command {
+        // Needs no database: the key is made on the admin's machine.
+        let public = crate::unseal::generate_escrow_key(out)?;
+        writeln!(std::io::stdout(), "{public}").map_err(io("write to stdout"))?;
+        return Ok(());
+    }
+    if let Command::Unseal(args) = &cli.command {
+        // A request without a reason is refused before any file is read.
+        crate::unseal::check_why(&args.why)?;
+        let escrow = crate::unseal::read_escrow_key(&args.escrow_key)?;
+        // A mistyped --db would otherwise create an empty database and audit the request
+        // there, away from the mission's log.
+        if !cli.db.is_file() {
+            return Err(bad("--db", "no database file at this path"));
+        }
+        let storage = SqliteStorage::open(&cli.db)?;
+        let note = crate::unseal::unseal(
+            &storage,
+            &args.session,
+            &args.why,
+            crate::unseal::requester(),
+            &escrow,
+        )?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(note.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .map_err(io("write to stdout"))?;
+        return Ok(());
+    }
     let storage = SqliteStorage::open(&cli.db)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -367,7 +440,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         writeln!(out, "{s}").map_err(io("write to stdout"))
     };
     match cli.command {
-        Command::Demo | Command::RootKey(_) => {}
+        Command::Demo | Command::RootKey(_) | Command::EscrowKey(_) | Command::Unseal(_) => {}
         Command::Bundle(BundleCommand::Sign { root_key }) => {
             let root = crate::bundle::read_root_key(&root_key)?;
             let bundle = crate::bundle::sign_bundle(&storage, &root)?;

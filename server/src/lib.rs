@@ -8,6 +8,8 @@
 //!   [`demo`] runs the whole path end to end on this machine;
 //! - [`bundle`] holds the mission root key and the reference bundles it signs;
 //! - [`audit`] is the hash-chained audit log of reads, exports and admin actions;
+//! - [`unseal`] opens a sealed note with the mission escrow key, audited first; [`key_file`]
+//!   writes and reads the admin's secret key files (root key, escrow key);
 //! - [`rate_limit`] throttles enrolment attempts and failed authentications per client;
 //! - [`admin`] holds the admin operations, [`export`] the exports, [`cli`] the commands.
 
@@ -20,12 +22,14 @@ pub mod cli;
 pub mod csv;
 pub mod demo;
 pub mod export;
+pub mod key_file;
 pub mod problem;
 pub mod push_rules;
 pub mod rate_limit;
 pub mod reports;
 pub mod routes;
 pub mod storage;
+pub mod unseal;
 
 pub use app::{app, serve};
 pub use storage::{SqliteStorage, Storage};

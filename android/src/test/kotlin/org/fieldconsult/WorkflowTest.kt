@@ -73,7 +73,10 @@ class WorkflowTest {
         assertEquals(Status.RETURNED, returned.session.status)
         assertEquals(1, f.store.raw.badgeCounts().returned.toInt())
 
-        f.store.raw.saveSession(f.member, returned.session.copy(sensitiveNote = "ages checked"))
+        // A checklist note, not the sensitive note: this fixture's sector has no sealing keys,
+        // and submitting a sensitive note without them fails closed (NoSealingKeys).
+        val fixed = returned.session.copy(answers = returned.session.answers.map { it.copy(note = "ages checked") })
+        f.store.raw.saveSession(f.member, fixed)
         f.store.raw.submitSession(f.member, s.id)
         f.store.raw.recordReview(f.reviewer, s.id, Decision.ACCEPTED, "")
         val accepted = f.store.raw.getSession(s.id)

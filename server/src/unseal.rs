@@ -1,0 +1,225 @@
+//! Escrow decryption: the one audited way to read a sealed sensitive note away from a focal
+//! point's phone (issue 7).
+//!
+//! The server never holds a key that opens a sealed note. A mission that keeps an escrow key
+//! makes it with `escrow-key generate` (the secret goes into a 0600 file, ideally on a machine
+//! other than the server; its public half is passed to `keys set --escrow-key`), and every
+//! note sealed afterwards carries a copy for it. `unseal` opens that copy with the key file
+//! and prints the plaintext to stdout only.
+//!
+//! **Every request is audited before anything is read.** Once the reason (`why`) and the
+//! session id are usable, a [`AuditAction::DecryptionRequested`] entry naming who, the session,
+//! the escrow key's id and the reason is appended to the hash-chained audit log; only then is
+//! the session loaded and its copy opened. If the append fails, nothing is opened. A request
+//! that then fails (unknown session, no sealed note, no copy for this key, tampered) stays in
+//! the log as a request: probing for sessions or trying someone else's key is exactly what an
+//! auditor must see. A request without a reason is refused and not audited: it asked for
+//! nothing the log could justify.
+//!
+//! No error or log line ever carries the plaintext or key bytes; errors name the session and
+//! at most the key's public id.
+
+use std::path::Path;
+
+use fieldconsult_model::crypto::seal::{self, RecipientKey, RecipientSecret, SealContext};
+use fieldconsult_model::wire::Record;
+use fieldconsult_model::{SealError, SessionId};
+use zeroize::Zeroizing;
+
+use crate::audit::{self, AuditAction, AuditEntry, AuditError, Who};
+use crate::key_file::{self, KeyFileError};
+use crate::storage::{Storage, StorageError};
+
+/// The field a session's sealed note seals, bound into its AAD by the device that sealed it.
+const FIELD: &str = "sensitive_note";
+
+/// Longest reason accepted, in characters: a sentence or two, not a document.
+pub const MAX_WHY_CHARS: usize = 1_000;
+
+/// Who the audit log names for a command-line request: `admin-cli`, followed by the operating
+/// system user when one is known (`admin-cli:alice`). The user name comes from the
+/// environment (`USER`, `LOGNAME`, `USERNAME`) and is only as trustworthy as the shell the
+/// admin runs in; it is kept only when it is a plain account name.
+pub fn requester() -> Who {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| {
+            !u.is_empty()
+                && u.len() <= 64
+                && u.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        });
+    Who {
+        id: match user {
+            Some(u) => format!("admin-cli:{u}"),
+            None => "admin-cli".to_owned(),
+        },
+        role: "cli".to_owned(),
+    }
+}
+
+/// Why an escrow key operation or a decryption request failed. Never carries plaintext or
+/// key bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum UnsealError {
+    /// No reason was given: `--why` is required and must not be blank.
+    #[error("why: a reason is required for a decryption (it is kept in the audit log)")]
+    MissingWhy,
+    /// The reason is not usable.
+    #[error("why: {reason}")]
+    InvalidWhy {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The session id is not a session id.
+    #[error("session: not a session id")]
+    BadSessionId,
+    /// The escrow key file could not be written or read, or holds no key.
+    #[error("escrow key file: {0}")]
+    KeyFile(#[from] KeyFileError),
+    /// The escrow key file holds bytes that are not an X25519 secret.
+    #[error("escrow key file: not an escrow key")]
+    NotAnEscrowKey,
+    /// The random source failed: no key was made.
+    #[error("the random source failed; no key was made")]
+    Randomness,
+    /// No session with this id is stored.
+    #[error("no session {id}")]
+    UnknownSession {
+        /// The session id.
+        id: String,
+    },
+    /// The session has no sealed note.
+    #[error("session {id} has no sealed note")]
+    NothingSealed {
+        /// The session id.
+        id: String,
+    },
+    /// The note was not sealed to this escrow key (another key, or sealed before the mission
+    /// set one).
+    #[error("session {id}: the sealed note has no copy for escrow key {key_id}")]
+    NoCopyForKey {
+        /// The session id.
+        id: String,
+        /// The public id of the key tried.
+        key_id: String,
+    },
+    /// The copy does not open: tampered with, or moved from another session or field.
+    #[error(
+        "session {id}: the sealed note does not open: tampered with, or moved from another \
+         session or field"
+    )]
+    Tampered {
+        /// The session id.
+        id: String,
+    },
+    /// The sealed note is not well formed.
+    #[error("session {id}: malformed sealed note: {what}")]
+    Malformed {
+        /// The session id.
+        id: String,
+        /// What is malformed.
+        what: &'static str,
+    },
+    /// The audit log could not take the request: nothing was opened.
+    #[error("the audit log could not record the request, nothing was opened: {0}")]
+    Audit(#[from] AuditError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Generates an escrow key pair, writes the secret as hex to `out` (a new file readable by
+/// its owner only; an existing file is never overwritten) and returns the public half, for
+/// `keys set --escrow-key`.
+pub fn generate_escrow_key(out: &Path) -> Result<RecipientKey, UnsealError> {
+    let secret = RecipientSecret::generate().map_err(|_| UnsealError::Randomness)?;
+    key_file::create_secret_file(out, &secret.to_bytes())?;
+    Ok(secret.public_key().clone())
+}
+
+/// Reads the escrow secret [`generate_escrow_key`] wrote.
+pub fn read_escrow_key(path: &Path) -> Result<RecipientSecret, UnsealError> {
+    let bytes = key_file::read_secret_file(path)?;
+    RecipientSecret::from_bytes(bytes.as_slice()).map_err(|_| UnsealError::NotAnEscrowKey)
+}
+
+/// The reason as it is audited (trimmed), or why it is refused.
+pub fn check_why(why: &str) -> Result<&str, UnsealError> {
+    let why = why.trim();
+    if why.is_empty() {
+        return Err(UnsealError::MissingWhy);
+    }
+    if why.chars().count() > MAX_WHY_CHARS {
+        return Err(UnsealError::InvalidWhy {
+            reason: "longer than 1000 characters",
+        });
+    }
+    if why.chars().any(char::is_control) {
+        // A line break would let a reason forge what looks like a second entry in a printout.
+        return Err(UnsealError::InvalidWhy {
+            reason: "contains control characters or line breaks",
+        });
+    }
+    Ok(why)
+}
+
+/// Opens the escrow copy of session `session`'s sealed note with `escrow`, after appending a
+/// [`AuditAction::DecryptionRequested`] entry for `who` with the reason `why`. The plaintext
+/// is wiped from memory when the returned value is dropped.
+///
+/// Refused without an audit entry: a blank or unusable `why`, a `session` that is not a
+/// session id. Everything after the entry is appended fails with the entry kept.
+pub fn unseal(
+    storage: &dyn Storage,
+    session: &str,
+    why: &str,
+    who: Who,
+    escrow: &RecipientSecret,
+) -> Result<Zeroizing<String>, UnsealError> {
+    let why = check_why(why)?;
+    let session_id: SessionId = session
+        .trim()
+        .parse()
+        .map_err(|_| UnsealError::BadSessionId)?;
+    let id = session_id.to_string();
+    let key_id = escrow.public_key().key_id();
+    audit::append(
+        storage,
+        &AuditEntry {
+            who,
+            action: AuditAction::DecryptionRequested,
+            target: format!("session:{id} field:{FIELD} key:{key_id}"),
+            why: why.to_owned(),
+            at: chrono::Utc::now(),
+        },
+    )?;
+    let stored = storage
+        .get_record("session", &id)?
+        .ok_or_else(|| UnsealError::UnknownSession { id: id.clone() })?;
+    let Record::Session(s) = stored.record else {
+        return Err(UnsealError::UnknownSession { id });
+    };
+    let sealed = s
+        .sealed_note
+        .as_ref()
+        .ok_or_else(|| UnsealError::NothingSealed { id: id.clone() })?;
+    let ctx = SealContext {
+        kind: "session",
+        id: &id,
+        field: FIELD,
+    };
+    seal::open(sealed, &ctx, escrow).map_err(|e| match e {
+        SealError::NoCopyForKey { key_id } => UnsealError::NoCopyForKey {
+            id: id.clone(),
+            key_id,
+        },
+        SealError::Malformed { what } => UnsealError::Malformed {
+            id: id.clone(),
+            what,
+        },
+        // Opening only fails the ways above; anything else is a ciphertext that does not open.
+        _ => UnsealError::Tampered { id: id.clone() },
+    })
+}
