@@ -19,6 +19,7 @@ use chrono::{Duration, FixedOffset, Utc};
 use fieldconsult_core::{DatabaseKey, HttpsTransport, NoProgress, Store, SyncReport, SyncState};
 use fieldconsult_model::report::monthly::RankedPriority;
 use fieldconsult_model::report::{GroupBy, Month, ReportOptions, ReportScope, text};
+use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
     Actor, AffectedGroup, AgeCounts, ChecklistAnswer, ChecklistTemplate, Community, Concern,
     ConcernCategory, Decision, Facilitators, FocusTag, Group, Interpreter, InterpreterSex,
@@ -208,6 +209,23 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         &fingerprint,
     )?;
 
+    // The focal point's phone made its sealing key pair; the admin registers the public half
+    // for the sector and signs the reference data again, so that the teams' phones (which
+    // take keys only from bundles the root key signed) seal women's notes to it.
+    let gfp_key = gfp
+        .store
+        .sealing_public_key()
+        .step("read the focal point's sealing key")?;
+    admin::set_sealing_keys(storage, sector, vec![gfp_key.clone()], None)
+        .step("register the focal point's sealing key")?;
+    let bundle = crate::bundle::sign_bundle(storage, &root).step("sign the reference data")?;
+    println!(
+        "The focal point's sealing key {} is registered for sector \"{sector}\"; reference data \
+         signed again as bundle {}",
+        gfp_key.key_id(),
+        bundle.sequence
+    );
+
     println!("\n== 4. Before the patrol: each device downloads the reference data ==");
     for d in [&phone3, &phone5, &gfp] {
         sync(d, &transport, "reference data")?;
@@ -247,6 +265,10 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
             "Yei road checkpoint",
         ),
     ];
+    // Free text for the gender unit only: sealed to the focal point's key at submission.
+    w1.sensitive_note =
+        "A woman asked to speak privately to a female officer about the checkpoint at the well."
+            .into();
     // A disclosure is never recorded: only that a referral was offered, and to which service.
     w1.referral = Some(Referral {
         service_id: clinic.id,
@@ -356,8 +378,42 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         list_states(&phone3)?
     );
 
+    let on_server = storage
+        .get_record("session", &w1.id.to_string())
+        .step("read the women's session on the server")?;
+    let sealed_copies = match on_server.map(|r| r.record) {
+        Some(Record::Session(s)) if s.sensitive_note.is_empty() => {
+            s.sealed_note.map_or(0, |n| n.copies.len())
+        }
+        _ => 0,
+    };
+    let on_phone = phone3
+        .store
+        .get_session(&w1.id)
+        .step("read the women's session on the team's phone")?;
+    if sealed_copies == 0 || !on_phone.session.sensitive_note.is_empty() {
+        return Err(fail(
+            "seal the sensitive note",
+            "the server or the team's phone still holds the note in plaintext",
+        ));
+    }
+    println!(
+        "The server holds the women's session's sensitive note as {sealed_copies} sealed copy \
+         (HPKE): no plaintext; {} can no longer read it either",
+        phone3.name
+    );
+
     println!("\n== 7. The gender focal point reviews ==");
     sync(&gfp, &transport, "receive the sector's sessions")?;
+    let note = gfp
+        .store
+        .open_sensitive_note(&gfp.actor, &w1.id)
+        .step("open the sealed note on the focal point's phone")?;
+    println!(
+        "{} opens the sealed note offline: \"{}\"",
+        gfp.name,
+        note.as_str()
+    );
     let comment = "Who was not in the room? Please say whether young and elderly men attended.";
     review(&gfp, &m1.id, Decision::Returned, comment)?;
     println!("Returned the men's session in {} with a comment", kajo.name);
