@@ -154,3 +154,28 @@ fn enrolment_refuses_a_server_whose_root_key_is_not_the_one_in_the_qr_code() {
         .unwrap();
     assert!(store.enrolment().unwrap().is_some());
 }
+
+/// The keys a sector's notes are sealed to decide who can read them: a server that swaps in
+/// its own key must not reach a pinned device, and the genuine keys arrive only signed.
+#[test]
+fn sealing_keys_reach_a_pinned_device_only_in_a_signed_bundle() {
+    use fieldconsult_model::SealingKeys;
+    use fieldconsult_model::crypto::seal::RecipientSecret;
+    let keys = |seed: u8| SealingKeys {
+        sector: "North".to_owned(),
+        focal_point_keys: vec![RecipientSecret::derive(&[seed; 32]).public_key().clone()],
+        escrow_key: None,
+    };
+    let (_dir, store, server) = pinned();
+    server.insert(Record::SealingKeys(keys(66)));
+    store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(
+        store.sealing_keys("North").unwrap(),
+        None,
+        "a bare key was taken"
+    );
+
+    server.insert(bundle(1, vec![Record::SealingKeys(keys(1))], &root()));
+    store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(store.sealing_keys("North").unwrap(), Some(keys(1)));
+}

@@ -21,7 +21,9 @@
 
 use std::path::Path;
 
-use fieldconsult_model::crypto::seal::{self, RecipientKey, RecipientSecret, SealContext};
+use fieldconsult_model::crypto::seal::{
+    self, RecipientKey, RecipientSecret, SENSITIVE_NOTE_FIELD, SealContext,
+};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{SealError, SessionId};
 use zeroize::Zeroizing;
@@ -29,9 +31,6 @@ use zeroize::Zeroizing;
 use crate::audit::{self, AuditAction, AuditEntry, AuditError, Who};
 use crate::key_file::{self, KeyFileError};
 use crate::storage::{Storage, StorageError};
-
-/// The field a session's sealed note seals, bound into its AAD by the device that sealed it.
-const FIELD: &str = "sensitive_note";
 
 /// Longest reason accepted, in characters: a sentence or two, not a document.
 pub const MAX_WHY_CHARS: usize = 1_000;
@@ -190,7 +189,7 @@ pub fn unseal(
         &AuditEntry {
             who,
             action: AuditAction::DecryptionRequested,
-            target: format!("session:{id} field:{FIELD} key:{key_id}"),
+            target: format!("session:{id} field:{SENSITIVE_NOTE_FIELD} key:{key_id}"),
             why: why.to_owned(),
             at: chrono::Utc::now(),
         },
@@ -205,11 +204,7 @@ pub fn unseal(
         .sealed_note
         .as_ref()
         .ok_or_else(|| UnsealError::NothingSealed { id: id.clone() })?;
-    let ctx = SealContext {
-        kind: "session",
-        id: &id,
-        field: FIELD,
-    };
+    let ctx = SealContext::sensitive_note(&id);
     seal::open(sealed, &ctx, escrow).map_err(|e| match e {
         SealError::NoCopyForKey { key_id } => UnsealError::NoCopyForKey {
             id: id.clone(),

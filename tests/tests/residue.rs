@@ -43,6 +43,7 @@ impl Markers {
                 field("concern.location"),
                 field("concern.timing"),
                 field("concern.note"),
+                field("interpreter.language"),
                 field("session.sensitive_note"),
             ],
         }
@@ -130,6 +131,8 @@ fn fill(session: &mut fieldconsult_model::Session, m: &Markers) {
     session.concerns[0].timing = m.get("concern.timing");
     session.concerns[0].note = m.get("concern.note");
     session.sensitive_note = m.get("session.sensitive_note");
+    session.interpreter.sex = fieldconsult_model::InterpreterSex::Female;
+    session.interpreter.language = m.get("interpreter.language");
 }
 
 #[test]

@@ -20,7 +20,8 @@
 //! (`fieldconsult_model::crypto::seal`) to the sector's focal point keys and the mission's
 //! escrow key, pulled as [`SealingKeys`] reference data, and the plaintext is removed from the
 //! row in the same transaction (`secure_delete` overwrites the freed bytes; the outbox holds
-//! ids only and the history field names only). Without keys for the sector the submission
+//! ids only and the history field names only); the WAL is then checkpointed and truncated,
+//! because its superseded frames still hold every draft version of the row. Without keys for the sector the submission
 //! fails with [`Error::NoSealingKeys`] and the session stays a draft: fail closed. After
 //! sealing, the team device holds no key that opens the note.
 //!
@@ -42,9 +43,6 @@ use crate::store::codec::in_list;
 use fieldconsult_model::crypto::seal::{self, RecipientKey, RecipientSecret, SealContext};
 use fieldconsult_model::validation::validate_sealing_keys;
 use fieldconsult_model::{Actor, SealingKeys, Session, SessionId, ValidationErrors};
-
-/// The field a sealed note seals, bound into its AAD.
-const FIELD: &str = "sensitive_note";
 
 /// Stores (or replaces) the sealing keys of one sector, within the caller's transaction.
 pub(crate) fn write_sealing_keys(tx: &Transaction<'_>, keys: &SealingKeys) -> Result<()> {
@@ -100,11 +98,7 @@ pub(crate) fn seal_note(tx: &Transaction<'_>, session: &mut Session, sector: &st
         sector: sector.to_owned(),
     })?;
     let id = session.id.to_string();
-    let ctx = SealContext {
-        kind: "session",
-        id: &id,
-        field: FIELD,
-    };
+    let ctx = SealContext::sensitive_note(&id);
     let note = Zeroizing::new(std::mem::take(&mut session.sensitive_note));
     match seal::seal(&note, &ctx, &keys.recipients()) {
         Ok(sealed) => {
@@ -206,11 +200,7 @@ impl Store {
                 })
             })?;
             let id_s = id.to_string();
-            let ctx = SealContext {
-                kind: "session",
-                id: &id_s,
-                field: FIELD,
-            };
+            let ctx = SealContext::sensitive_note(&id_s);
             let text = seal::open(sealed, &ctx, &me)?;
             history::append(
                 tx,

@@ -260,6 +260,20 @@ pub struct SealContext<'a> {
     pub field: &'a str,
 }
 
+/// The field name of a session's sensitive note, as bound into its seal and named in errors.
+pub const SENSITIVE_NOTE_FIELD: &str = "sensitive_note";
+
+impl<'a> SealContext<'a> {
+    /// The context of the sensitive note of session `id`: the one sealed field today.
+    pub fn sensitive_note(id: &'a str) -> Self {
+        SealContext {
+            kind: "session",
+            id,
+            field: SENSITIVE_NOTE_FIELD,
+        }
+    }
+}
+
 /// The AAD of a sealed field: the domain, kind, id, field and version, each prefixed with its
 /// length as 4 big-endian bytes.
 pub fn aad(ctx: &SealContext<'_>, version: u32) -> Vec<u8> {

@@ -9,7 +9,7 @@ use super::{
     ValidationContext, ValidationErrors,
 };
 use crate::checklist::ChecklistTemplate;
-use crate::crypto::seal::check_shape;
+use crate::crypto::seal::{SENSITIVE_NOTE_FIELD, check_shape};
 use crate::session::{AgeBand, Group, InterpreterSex, Session, Sex};
 use crate::status::Status;
 use crate::taxonomy::{ConcernCategory, PriorityCategory};
@@ -94,7 +94,7 @@ pub fn validate_session(
     priorities(&mut r, session);
     concerns(&mut r, session);
     r.text(
-        "sensitive_note",
+        SENSITIVE_NOTE_FIELD,
         &session.sensitive_note,
         TextKind::Note,
         MAX_NOTE,
@@ -114,22 +114,19 @@ pub fn validate_session(
 pub fn validate_sent_session(session: &Session) -> Result<(), ValidationErrors> {
     let mut r = Report::default();
     if !session.sensitive_note.is_empty() {
-        r.add(SENSITIVE_NOTE, Problem::NotSealed);
+        r.add(SENSITIVE_NOTE_FIELD, Problem::NotSealed);
     }
     r.finish()
 }
-
-/// The field a sealed note seals.
-const SENSITIVE_NOTE: &str = "sensitive_note";
 
 fn sealing(r: &mut Report, s: &Session) {
     // A submitted or accepted session has been sealed; a returned one may hold a new note
     // its team is writing on the device.
     if matches!(s.status, Status::Submitted | Status::Accepted) && !s.sensitive_note.is_empty() {
-        r.add(SENSITIVE_NOTE, Problem::NotSealed);
+        r.add(SENSITIVE_NOTE_FIELD, Problem::NotSealed);
     }
     if let Some(sealed) = &s.sealed_note
-        && check_shape(sealed, SENSITIVE_NOTE).is_err()
+        && check_shape(sealed, SENSITIVE_NOTE_FIELD).is_err()
     {
         r.add("sealed_note", Problem::InvalidFormat);
     }
