@@ -172,13 +172,7 @@ fn history_records_who_did_what_and_when_for_every_write() {
 fn history_cannot_be_rewritten() {
     let f = Fixture::new();
     let s = f.saved_session(Group::Women);
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
     let conn = common::raw_connection(&path);
     let err = conn
         .execute(

@@ -25,13 +25,7 @@ fn database_file_does_not_look_like_sqlite() {
 fn wrong_key_is_a_typed_error_and_leaves_the_file_intact() {
     let f = Fixture::new();
     let s = f.saved_session(Group::Women);
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
     let before: Vec<Vec<u8>> = Store::files(&path)
         .iter()
         .map(|p| std::fs::read(p).unwrap_or_default())
@@ -69,13 +63,7 @@ fn change_key_reencrypts_in_place() {
     f.store.change_key(&key(9)).unwrap();
     // The open store keeps working after the re-key.
     let s2 = f.saved_session(Group::Women);
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
 
     assert!(matches!(
         Store::open(&path, &key(7)).unwrap_err(),
@@ -148,13 +136,7 @@ fn wipe_removes_the_database_and_every_companion_file() {
 fn reopening_keeps_everything_committed() {
     let f = Fixture::new();
     let s = f.submitted_session(Group::Women);
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
     let store = Store::open(&path, &key(7)).unwrap();
     let rec = store.get_session(&s.id).unwrap();
     assert_eq!(rec.session, s);
@@ -168,13 +150,7 @@ fn integrity_check_finds_a_page_altered_on_disk() {
         f.saved_session(Group::Women);
     }
     assert_eq!(f.store.integrity_check().unwrap(), Vec::<String>::new());
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
     // One byte in the middle of the last page: the first page, which opening reads, is
     // untouched, so only the check can notice.
     let mut bytes = file_bytes(&path);
@@ -235,13 +211,7 @@ fn a_lost_key_is_key_unavailable_and_never_a_new_empty_store() {
     use fieldconsult_core::StoreOptions;
     let f = Fixture::new();
     let s = f.saved_session(Group::Women);
-    let Fixture {
-        store,
-        path,
-        dir: _dir,
-        ..
-    } = f;
-    drop(store);
+    let (path, _dir) = f.close();
     let before = file_bytes(&path);
     let err = Store::open_with_key(&path, None, StoreOptions::default()).unwrap_err();
     assert!(

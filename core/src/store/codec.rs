@@ -36,8 +36,29 @@ pub(crate) fn timestamp(ms: i64, offset_s: i64) -> DateTime<FixedOffset> {
 
 use chrono::Offset;
 
+/// `items` after `check` has normalised and validated each one, or the field problems of all
+/// of them named `list[i].field`: reference data is stored all or nothing.
+pub(crate) fn checked_list<T: Clone>(
+    list: &str,
+    items: &[T],
+    mut check: impl FnMut(&mut T) -> Result<(), ValidationErrors>,
+) -> Result<Vec<T>, ValidationErrors> {
+    let mut out = items.to_vec();
+    let mut errors = Vec::new();
+    for (i, item) in out.iter_mut().enumerate() {
+        if let Err(e) = check(item) {
+            errors.extend(in_list(list, i, e));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
 /// Validation errors of the `index`th item of list `list`, with paths prefixed accordingly.
-pub(crate) fn in_list(list: &str, index: usize, errors: ValidationErrors) -> Vec<FieldError> {
+fn in_list(list: &str, index: usize, errors: ValidationErrors) -> Vec<FieldError> {
     errors
         .0
         .into_iter()

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, named_params};
 
-use super::codec::{decode, encode, in_list};
+use super::codec::{checked_list, decode, encode};
 use super::history::{self, Change};
 use super::outbox::{self, Entity};
 use super::{Store, now};
@@ -19,17 +19,10 @@ use fieldconsult_model::{
 impl Store {
     /// Inserts or replaces teams from the server. All or nothing: one invalid team stores none.
     pub fn upsert_teams(&self, teams: &[Team]) -> Result<()> {
-        let mut teams = teams.to_vec();
-        let mut errors = Vec::new();
-        for (i, t) in teams.iter_mut().enumerate() {
+        let teams = checked_list("teams", teams, |t| {
             t.normalize();
-            if let Err(e) = validate_team(t) {
-                errors.extend(in_list("teams", i, e));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ValidationErrors(errors).into());
-        }
+            validate_team(t)
+        })?;
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO teams (id, name, sector) VALUES (:id, :name, :sector)
@@ -91,18 +84,12 @@ impl Store {
     }
 
     fn prepare_communities(&self, communities: &[Community]) -> Result<Vec<Community>> {
-        let mut out = Vec::with_capacity(communities.len());
-        let mut errors = Vec::new();
-        for (i, c) in communities.iter().enumerate() {
-            match self.prepare_community(c.clone()) {
-                Ok(c) => out.push(c),
-                Err(e) => errors.extend(in_list("communities", i, ValidationErrors(e))),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ValidationErrors(errors).into());
-        }
-        Ok(out)
+        Ok(checked_list("communities", communities, |c| {
+            *c = self
+                .prepare_community(c.clone())
+                .map_err(ValidationErrors)?;
+            Ok(())
+        })?)
     }
 
     /// Normalised, validated, and coarsened unless the mission keeps precise locations.
@@ -117,17 +104,10 @@ impl Store {
 
     /// Inserts or replaces services of the referral directory.
     pub fn upsert_referral_services(&self, services: &[ReferralService]) -> Result<()> {
-        let mut services = services.to_vec();
-        let mut errors = Vec::new();
-        for (i, s) in services.iter_mut().enumerate() {
+        let services = checked_list("services", services, |s| {
             s.normalize();
-            if let Err(e) = validate_referral_service(s) {
-                errors.extend(in_list("services", i, e));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ValidationErrors(errors).into());
-        }
+            validate_referral_service(s)
+        })?;
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO referral_services (id, name, kind, area)

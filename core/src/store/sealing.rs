@@ -33,16 +33,15 @@
 use rusqlite::{OptionalExtension, Transaction, named_params};
 use zeroize::Zeroizing;
 
-use super::codec::{decode, encode};
+use super::codec::{checked_list, decode, encode};
 use super::history::{self, Change};
 use super::sessions::live_in;
 use super::visits::visit_in;
 use super::{Store, now};
 use crate::error::{Error, Result};
-use crate::store::codec::in_list;
 use fieldconsult_model::crypto::seal::{self, RecipientKey, RecipientSecret, SealContext};
 use fieldconsult_model::validation::validate_sealing_keys;
-use fieldconsult_model::{Actor, SealingKeys, Session, SessionId, ValidationErrors};
+use fieldconsult_model::{Actor, SealingKeys, Session, SessionId};
 
 /// Stores (or replaces) the sealing keys of one sector, within the caller's transaction.
 pub(crate) fn write_sealing_keys(tx: &Transaction<'_>, keys: &SealingKeys) -> Result<()> {
@@ -129,17 +128,10 @@ impl Store {
     /// Inserts or replaces the sealing keys of sectors (normally pulled from the server).
     /// All or nothing: one invalid entry stores none.
     pub fn upsert_sealing_keys(&self, keys: &[SealingKeys]) -> Result<()> {
-        let mut keys = keys.to_vec();
-        let mut errors = Vec::new();
-        for (i, k) in keys.iter_mut().enumerate() {
+        let keys = checked_list("sealing_keys", keys, |k| {
             k.normalize();
-            if let Err(e) = validate_sealing_keys(k) {
-                errors.extend(in_list("sealing_keys", i, e));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ValidationErrors(errors).into());
-        }
+            validate_sealing_keys(k)
+        })?;
         self.write(|tx| {
             for k in &keys {
                 write_sealing_keys(tx, k)?;

@@ -49,6 +49,13 @@ pub fn minutes_ago(m: i64) -> Timestamp {
 }
 
 impl Fixture {
+    /// Closes the store; the test inspects or reopens its file, which lives as long as the
+    /// returned folder.
+    pub fn close(self) -> (PathBuf, tempfile::TempDir) {
+        drop(self.store);
+        (self.path, self.dir)
+    }
+
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fieldconsult.db");
