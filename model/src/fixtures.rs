@@ -383,9 +383,9 @@ pub fn october_2026() -> Fixture {
             session.consent.verbal_informed = true;
             session.priorities = s.priorities;
             session.concerns = s.concerns;
-            session.referral = s.referral.then(|| Referral {
-                service_id: id::<ReferralServiceId>(900),
-            });
+            session.referral = s
+                .referral
+                .then(|| Referral::to(id::<ReferralServiceId>(900)));
             session.sensitive_note = format!("note {SENSITIVE_MARKER}");
             session
         })

@@ -24,7 +24,7 @@ pub mod visit;
 pub mod wire;
 
 pub use checklist::{ChecklistTemplate, ChecklistTopic, Language};
-pub use crypto::seal::{RecipientKey, RecipientSecret, SealError, SealedNote};
+pub use crypto::seal::{RecipientKey, RecipientSecret, SealError, SealedField};
 pub use ids::{AddendumId, CommunityId, ReferralServiceId, ReviewId, SessionId, TeamId, VisitId};
 pub use reference::{Community, Location, ReferralService, ReferralServiceKind, SealingKeys, Team};
 pub use review::{Addendum, Decision, Review};

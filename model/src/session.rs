@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::seal::SealedNote;
+use crate::crypto::seal::SealedField;
 use crate::ids::{ReferralServiceId, SessionId, VisitId};
 use crate::status::Status;
 use crate::taxonomy::{AffectedGroup, ConcernCategory, FocusTag, PriorityCategory, Urgency};
@@ -332,10 +332,32 @@ pub struct Concern {
 
 /// A referral offered during the session. A disclosure of sexual violence is never recorded
 /// in detail: the session records only that a referral was offered, and to which service.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Which service (a GBV clinic, say) can itself say what was disclosed, so the service is
+/// handled like the sensitive note: in plaintext only on the authoring device while the
+/// session is being written, sealed at submission into [`Referral::sealed_service_id`], and
+/// never sent in plaintext (see [`Session::as_sent`]). The referral itself stays visible, so
+/// reports count referrals offered without reading any service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Referral {
-    /// The service of the referral directory.
-    pub service_id: ReferralServiceId,
+    /// The service of the referral directory, in plaintext: set by the author; emptied by
+    /// submission, which seals it. Absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ReferralServiceId>,
+    /// The service id sealed to the sector's focal points (and the mission escrow key), set
+    /// by submission only; opaque to the server. Absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_service_id: Option<SealedField>,
+}
+
+impl Referral {
+    /// A referral to `service_id`, not yet sealed.
+    pub fn to(service_id: ReferralServiceId) -> Self {
+        Referral {
+            service_id: Some(service_id),
+            sealed_service_id: None,
+        }
+    }
 }
 
 /// One consultation session.
@@ -382,7 +404,7 @@ pub struct Session {
     /// set by submission only; opaque to the server. Absent from the JSON when `None`, so
     /// records without one keep their content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_note: Option<SealedNote>,
+    pub sealed_note: Option<SealedField>,
     /// Workflow status; changed only by the actions of [`crate::status`].
     pub status: Status,
 }
@@ -413,11 +435,15 @@ impl Session {
         }
     }
 
-    /// The session as it may leave the device: without the plaintext sensitive note (a
-    /// draft's note stays on the device that wrote it; a submitted one travels only sealed).
+    /// The session as it may leave the device: without the plaintext sensitive note and
+    /// referral service (a draft's stay on the device that wrote it; a submitted session's
+    /// travel only sealed). A referral offered stays visible as offered.
     pub fn as_sent(&self) -> Session {
         let mut s = self.clone();
         s.sensitive_note.clear();
+        if let Some(r) = &mut s.referral {
+            r.service_id = None;
+        }
         s
     }
 

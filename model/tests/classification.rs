@@ -74,6 +74,13 @@ fn full_session(f: &Fixture) -> Session {
         field: "sensitive_note",
     };
     s.sealed_note = Some(seal("n", &ctx, &[reader.public_key().clone()]).unwrap());
+    // Both forms of the referral service at once, so that both are classified: the plaintext
+    // an author's draft holds and the seal a submission writes.
+    if let Some(r) = &mut s.referral {
+        let service = r.service_id.map(|x| x.to_string()).unwrap_or_default();
+        let ctx = SealContext::referral_service(&id);
+        r.sealed_service_id = Some(seal(&service, &ctx, &[reader.public_key().clone()]).unwrap());
+    }
     assert!(s.referral.is_some() && !s.priorities.is_empty() && !s.concerns.is_empty());
     s
 }
@@ -94,7 +101,7 @@ fn every_kind(f: &Fixture) -> Vec<Record> {
         Record::Community(community),
         Record::Checklist(ChecklistTemplate::default_v1()),
         Record::ReferralService(ReferralService {
-            id: session.referral.clone().unwrap().service_id,
+            id: session.referral.clone().unwrap().service_id.unwrap(),
             name: "Women's centre".into(),
             kind: ReferralServiceKind::Health,
             area: "North".into(),
@@ -191,6 +198,8 @@ fn the_sensitive_note_its_ciphertext_and_the_referral_service_are_the_sensitive_
         sensitive,
         [
             "session.referral.service_id",
+            "session.referral.sealed_service_id.copies[].enc",
+            "session.referral.sealed_service_id.copies[].ct",
             "session.sensitive_note",
             "session.sealed_note.copies[].enc",
             "session.sealed_note.copies[].ct",
@@ -212,6 +221,7 @@ fn no_sensitive_field_reaches_a_monthly_report() {
         .clone()
         .unwrap()
         .service_id
+        .unwrap()
         .to_string();
     for scope in [
         ReportScope::Mission,

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use fieldconsult_model::crypto::seal::{
     self, Aead, Kdf, Kem, RecipientKey, RecipientSecret, SEAL_VERSION, SealContext, SealError,
-    SealedNote, from_hex, open, open_base, seal_base_with_ikm, to_hex,
+    SealedField, from_hex, open, open_base, seal_base_with_ikm, to_hex,
 };
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use proptest::prelude::*;
@@ -182,7 +182,7 @@ fn ctx(id: &str) -> SealContext<'_> {
 const SESSION: &str = "0190c7a6-0000-7000-8000-000000000001";
 const OTHER_SESSION: &str = "0190c7a6-0000-7000-8000-000000000002";
 
-fn sealed_to(reader: &RecipientSecret, text: &str) -> SealedNote {
+fn sealed_to(reader: &RecipientSecret, text: &str) -> SealedField {
     seal::seal(text, &ctx(SESSION), &[reader.public_key().clone()]).unwrap()
 }
 
@@ -460,6 +460,98 @@ mod rules {
                 .unwrap()
                 .contains("sealed_note")
         );
+    }
+
+    #[test]
+    fn a_referral_service_travels_only_sealed_and_the_referral_stays_visible() {
+        let ctx = ValidationContext::now();
+        let service = fieldconsult_model::ReferralServiceId::new();
+        let mut draft = session(Status::Draft, "");
+        draft.referral = Some(fieldconsult_model::Referral::to(service));
+        assert!(validate_session(&draft, Completeness::Draft, &ctx).is_ok());
+        let err = validate_sent_session(&draft).unwrap_err();
+        assert_eq!(
+            err.problem("referral.service_id"),
+            Some(&Problem::NotSealed)
+        );
+        assert!(!err.to_string().contains(&service.to_string()));
+        // As sent, the referral is still offered, with no trace of the service.
+        let sent = draft.as_sent();
+        assert!(validate_sent_session(&sent).is_ok());
+        assert!(sent.referral.is_some());
+        assert!(
+            !serde_json::to_string(&sent)
+                .unwrap()
+                .contains(&service.to_string())
+        );
+        for status in [Status::Submitted, Status::Accepted] {
+            let mut s = draft.clone();
+            s.status = status;
+            let err = validate_session(&s, Completeness::Draft, &ctx).unwrap_err();
+            assert_eq!(
+                err.problem("referral.service_id"),
+                Some(&Problem::NotSealed)
+            );
+        }
+    }
+
+    #[test]
+    fn a_sealed_referral_service_of_another_field_is_invalid() {
+        let ctx = ValidationContext::now();
+        let reader = RecipientSecret::generate().unwrap();
+        let mut s = session(Status::Submitted, "");
+        let id = s.id.to_string();
+        let sealed = seal::seal(
+            "0190c7a6-0000-7000-8000-00000000abcd",
+            &SealContext::referral_service(&id),
+            &[reader.public_key().clone()],
+        )
+        .unwrap();
+        assert_eq!(sealed.field, "referral.service_id");
+        s.referral = Some(fieldconsult_model::Referral {
+            service_id: None,
+            sealed_service_id: Some(sealed.clone()),
+        });
+        assert!(validate_session(&s, Completeness::Draft, &ctx).is_ok());
+        assert!(validate_sent_session(&s).is_ok());
+        // The note's seal in the referral's place is refused, and does not open there.
+        let as_note = seal::seal("x", &ctx_for(&id), &[reader.public_key().clone()]).unwrap();
+        let mut swapped = s.clone();
+        if let Some(r) = swapped.referral.as_mut() {
+            r.sealed_service_id = Some(as_note.clone());
+        }
+        let err = validate_session(&swapped, Completeness::Draft, &ctx).unwrap_err();
+        assert_eq!(
+            err.problem("referral.sealed_service_id"),
+            Some(&Problem::InvalidFormat)
+        );
+        let mut relabelled = as_note;
+        relabelled.field = "referral.service_id".into();
+        assert_eq!(
+            open(&relabelled, &SealContext::referral_service(&id), &reader).unwrap_err(),
+            SealError::Tampered
+        );
+        assert_eq!(
+            open(&sealed, &SealContext::referral_service(&id), &reader)
+                .unwrap()
+                .as_str(),
+            "0190c7a6-0000-7000-8000-00000000abcd"
+        );
+    }
+
+    #[test]
+    fn a_referral_offered_names_its_service_plain_or_sealed_to_be_submitted() {
+        let checklist = fieldconsult_model::ChecklistTemplate::default_v1();
+        let ctx = ValidationContext::now();
+        let mut s = session(Status::Draft, "");
+        s.referral = Some(fieldconsult_model::Referral::default());
+        let err = validate_session(&s, Completeness::Submit(&checklist), &ctx).unwrap_err();
+        assert_eq!(err.problem("referral.service_id"), Some(&Problem::Required));
+        s.referral = Some(fieldconsult_model::Referral::to(
+            fieldconsult_model::ReferralServiceId::new(),
+        ));
+        let err = validate_session(&s, Completeness::Submit(&checklist), &ctx).unwrap_err();
+        assert_eq!(err.problem("referral.service_id"), None);
     }
 
     fn ctx_for(id: &str) -> SealContext<'_> {

@@ -240,10 +240,10 @@ pub struct SealedCopy {
 /// A field sealed to its readers: one copy per recipient key, the field it seals and the seal
 /// version, both bound into the AAD of every copy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedNote {
+pub struct SealedField {
     /// Seal version ([`SEAL_VERSION`]).
     pub version: u32,
-    /// Name of the field it seals (`sensitive_note`).
+    /// Name of the field it seals ([`SENSITIVE_NOTE_FIELD`], [`REFERRAL_SERVICE_FIELD`]).
     pub field: String,
     /// One copy per recipient.
     pub copies: Vec<SealedCopy>,
@@ -256,20 +256,33 @@ pub struct SealContext<'a> {
     pub kind: &'a str,
     /// Record id.
     pub id: &'a str,
-    /// Field name (`sensitive_note`).
+    /// Field name (`sensitive_note`, `referral.service_id`).
     pub field: &'a str,
 }
 
 /// The field name of a session's sensitive note, as bound into its seal and named in errors.
 pub const SENSITIVE_NOTE_FIELD: &str = "sensitive_note";
 
+/// The field name of the service a session's referral went to, as bound into its seal and
+/// named in errors: which service (a GBV clinic, say) can say what was disclosed.
+pub const REFERRAL_SERVICE_FIELD: &str = "referral.service_id";
+
 impl<'a> SealContext<'a> {
-    /// The context of the sensitive note of session `id`: the one sealed field today.
+    /// The context of the sensitive note of session `id`.
     pub fn sensitive_note(id: &'a str) -> Self {
         SealContext {
             kind: "session",
             id,
             field: SENSITIVE_NOTE_FIELD,
+        }
+    }
+
+    /// The context of the referral service of session `id`.
+    pub fn referral_service(id: &'a str) -> Self {
+        SealContext {
+            kind: "session",
+            id,
+            field: REFERRAL_SERVICE_FIELD,
         }
     }
 }
@@ -292,7 +305,7 @@ pub fn seal(
     plaintext: &str,
     ctx: &SealContext<'_>,
     recipients: &[RecipientKey],
-) -> Result<SealedNote, SealError> {
+) -> Result<SealedField, SealError> {
     let mut keys: Vec<&RecipientKey> = Vec::new();
     for k in recipients {
         if !keys.contains(&k) {
@@ -323,7 +336,7 @@ pub fn seal(
             ct: BASE64.encode(ct),
         });
     }
-    Ok(SealedNote {
+    Ok(SealedField {
         version: SEAL_VERSION,
         field: ctx.field.to_owned(),
         copies,
@@ -333,7 +346,7 @@ pub fn seal(
 /// Opens the copy of `sealed` made for `secret`, for `ctx`. The plaintext is wiped from
 /// memory when the returned value is dropped.
 pub fn open(
-    sealed: &SealedNote,
+    sealed: &SealedField,
     ctx: &SealContext<'_>,
     secret: &RecipientSecret,
 ) -> Result<Zeroizing<String>, SealError> {
@@ -493,7 +506,7 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// Checks the shape of a sealed field without opening it (what a server can check): version,
 /// field, recipient count, key ids, and decodable `enc` and `ct` of plausible lengths. Returns
 /// the name of the first malformed part.
-pub fn check_shape(sealed: &SealedNote, field: &str) -> Result<(), SealError> {
+pub fn check_shape(sealed: &SealedField, field: &str) -> Result<(), SealError> {
     if sealed.version != SEAL_VERSION {
         return Err(SealError::Malformed { what: "version" });
     }

@@ -9,7 +9,7 @@ use super::{
     ValidationContext, ValidationErrors,
 };
 use crate::checklist::ChecklistTemplate;
-use crate::crypto::seal::{SENSITIVE_NOTE_FIELD, check_shape};
+use crate::crypto::seal::{REFERRAL_SERVICE_FIELD, SENSITIVE_NOTE_FIELD, check_shape};
 use crate::session::{AgeBand, Group, InterpreterSex, Session, Sex};
 use crate::status::Status;
 use crate::taxonomy::{ConcernCategory, PriorityCategory};
@@ -116,19 +116,37 @@ pub fn validate_sent_session(session: &Session) -> Result<(), ValidationErrors> 
     if !session.sensitive_note.is_empty() {
         r.add(SENSITIVE_NOTE_FIELD, Problem::NotSealed);
     }
+    if session
+        .referral
+        .as_ref()
+        .is_some_and(|x| x.service_id.is_some())
+    {
+        r.add(REFERRAL_SERVICE_FIELD, Problem::NotSealed);
+    }
     r.finish()
 }
 
 fn sealing(r: &mut Report, s: &Session) {
     // A submitted or accepted session has been sealed; a returned one may hold a new note
     // its team is writing on the device.
-    if matches!(s.status, Status::Submitted | Status::Accepted) && !s.sensitive_note.is_empty() {
+    let sealed_status = matches!(s.status, Status::Submitted | Status::Accepted);
+    if sealed_status && !s.sensitive_note.is_empty() {
         r.add(SENSITIVE_NOTE_FIELD, Problem::NotSealed);
     }
     if let Some(sealed) = &s.sealed_note
         && check_shape(sealed, SENSITIVE_NOTE_FIELD).is_err()
     {
         r.add("sealed_note", Problem::InvalidFormat);
+    }
+    if let Some(referral) = &s.referral {
+        if sealed_status && referral.service_id.is_some() {
+            r.add(REFERRAL_SERVICE_FIELD, Problem::NotSealed);
+        }
+        if let Some(sealed) = &referral.sealed_service_id
+            && check_shape(sealed, REFERRAL_SERVICE_FIELD).is_err()
+        {
+            r.add("referral.sealed_service_id", Problem::InvalidFormat);
+        }
     }
 }
 
@@ -281,6 +299,12 @@ fn concerns(r: &mut Report, s: &Session) {
 fn complete(r: &mut Report, s: &Session, checklist: &ChecklistTemplate) {
     if s.participants.total() == 0 {
         r.add("participants", Problem::Required);
+    }
+    if s.referral
+        .as_ref()
+        .is_some_and(|x| x.service_id.is_none() && x.sealed_service_id.is_none())
+    {
+        r.add(REFERRAL_SERVICE_FIELD, Problem::Required);
     }
     if !s.consent.verbal_informed {
         r.add("consent.verbal_informed", Problem::Required);

@@ -6,13 +6,14 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use fieldconsult_model::crypto::seal::{SealContext, seal};
 use fieldconsult_model::validation::{Completeness, MAX_COUNT, validate_session};
 use fieldconsult_model::{
     AffectedGroup, AgeBand, AgeCounts, ChecklistAnswer, ChecklistTemplate, Concern,
     ConcernCategory, Consent, Facilitators, FocusTag, Group, Interpreter, InterpreterSex,
-    Participants, Priority, PriorityCategory, Referral, ReferralServiceId, Session, SessionId,
-    Setting, Sex, Status, Timestamp, TopicResponse, Urgency, ValidationContext, ValidationErrors,
-    VisitId,
+    Participants, Priority, PriorityCategory, RecipientSecret, Referral, ReferralServiceId,
+    Session, SessionId, Setting, Sex, Status, Timestamp, TopicResponse, Urgency, ValidationContext,
+    ValidationErrors, VisitId,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;
@@ -377,47 +378,70 @@ pub fn valid_session_of(group: Group) -> impl Strategy<Value = Session> {
         move |(
             (participants, (ff, fm), (isex, lang), setting, consent, (started, ended), focus),
             (answers, priorities, concerns, referred, sensitive_note, status),
-        )| Session {
-            id: SessionId::new(),
-            visit_id: VisitId::new(),
-            group,
-            focus,
-            participants,
-            facilitators: Facilitators {
-                female: ff,
-                male: fm,
-            },
-            interpreter: Interpreter {
-                sex: isex,
-                language: if isex == InterpreterSex::None {
+        )| {
+            let id = SessionId::new();
+            Session {
+                id,
+                visit_id: VisitId::new(),
+                group,
+                focus,
+                participants,
+                facilitators: Facilitators {
+                    female: ff,
+                    male: fm,
+                },
+                interpreter: Interpreter {
+                    sex: isex,
+                    language: if isex == InterpreterSex::None {
+                        String::new()
+                    } else {
+                        lang
+                    },
+                },
+                setting,
+                consent: Consent {
+                    verbal_informed: consent,
+                },
+                started_at: started,
+                ended_at: ended,
+                checklist_version: 1,
+                answers,
+                priorities,
+                concerns,
+                // A submitted or accepted session carries its referral service and its note only
+                // sealed.
+                referral: referred.then(|| {
+                    if matches!(status, Status::Submitted | Status::Accepted) {
+                        sealed_referral(&id)
+                    } else {
+                        Referral::to(ReferralServiceId::new())
+                    }
+                }),
+                sensitive_note: if matches!(status, Status::Submitted | Status::Accepted) {
                     String::new()
                 } else {
-                    lang
+                    sensitive_note
                 },
-            },
-            setting,
-            consent: Consent {
-                verbal_informed: consent,
-            },
-            started_at: started,
-            ended_at: ended,
-            checklist_version: 1,
-            answers,
-            priorities,
-            concerns,
-            referral: referred.then(|| Referral {
-                service_id: ReferralServiceId::new(),
-            }),
-            // A submitted or accepted session carries its note only sealed.
-            sensitive_note: if matches!(status, Status::Submitted | Status::Accepted) {
-                String::new()
-            } else {
-                sensitive_note
-            },
-            sealed_note: None,
-            status,
+                sealed_note: None,
+                status,
+            }
         },
     )
+}
+
+/// A referral whose service is sealed (to a fixed test key), as submission leaves it.
+pub fn sealed_referral(id: &SessionId) -> Referral {
+    let reader = RecipientSecret::derive(&[7; 32]);
+    let id = id.to_string();
+    let sealed = seal(
+        &ReferralServiceId::new().to_string(),
+        &SealContext::referral_service(&id),
+        &[reader.public_key().clone()],
+    );
+    Referral {
+        service_id: None,
+        sealed_service_id: sealed.ok(),
+    }
 }
 
 /// A valid women's, men's or mixed session.
