@@ -153,15 +153,18 @@ pub enum FieldConsultError {
         /// The team's sector.
         sector: String,
     },
-    /// The session carries no sealed note.
-    #[error("the session has no sealed note")]
-    NoSealedNote,
-    /// This device holds no key the note was sealed to.
-    #[error("this device is not a recipient of the sealed note")]
+    /// The session carries nothing sealed in this field.
+    #[error("the session has no sealed {field}")]
+    NothingSealed {
+        /// The field (`sensitive_note`, `referral.service_id`).
+        field: String,
+    },
+    /// This device holds no key the field was sealed to.
+    #[error("this device is not a recipient of the sealed field")]
     NotARecipient,
-    /// The sealed note does not open: altered, or moved from another record.
-    #[error("the sealed note was tampered with or moved")]
-    SealedNoteTampered,
+    /// The sealed field does not open: altered, or moved from another record or field.
+    #[error("the sealed field was tampered with or moved")]
+    SealedFieldTampered,
     /// The store failed (I/O, corruption, SQLite), or the server broke the protocol.
     #[error("storage error: {reason}")]
     Storage {
@@ -257,10 +260,12 @@ impl From<CoreError> for FieldConsultError {
             },
             CoreError::Server { status, problem } => FieldConsultError::Server { status, problem },
             CoreError::NoSealingKeys { sector } => FieldConsultError::NoSealingKeys { sector },
-            CoreError::NothingSealed { .. } => FieldConsultError::NoSealedNote,
+            CoreError::NothingSealed { field, .. } => FieldConsultError::NothingSealed {
+                field: field.to_owned(),
+            },
             CoreError::Seal(SealError::NoCopyForKey { .. }) => FieldConsultError::NotARecipient,
             CoreError::Seal(SealError::Tampered | SealError::Malformed { .. }) => {
-                FieldConsultError::SealedNoteTampered
+                FieldConsultError::SealedFieldTampered
             }
             CoreError::Seal(
                 e @ (SealError::NoRecipients

@@ -98,6 +98,18 @@ pub struct Visit {
     pub notes: String,
 }
 
+/// A referral offered during the session. Which service it went to is sealed at submission,
+/// like the sensitive note: it can say what was disclosed.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Referral {
+    /// The service of the referral directory (id), in plaintext: set by the author while
+    /// writing; `None` once submission has sealed it, and on every other device.
+    pub service_id: Option<String>,
+    /// Whether a sealed service is held (read-only: set by submission; a focal point opens it
+    /// with `openReferralService`). Kept when the session is saved with its referral.
+    pub service_sealed: bool,
+}
+
 /// One consultation session.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Session {
@@ -131,8 +143,8 @@ pub struct Session {
     pub priorities: Vec<Priority>,
     /// Concerns.
     pub concerns: Vec<Concern>,
-    /// The referral service offered, if any (id).
-    pub referral_service_id: Option<String>,
+    /// The referral offered, if any.
+    pub referral: Option<Referral>,
     /// For the gender unit only.
     pub sensitive_note: String,
     /// Workflow status (read-only: changed by submit and reviews).
@@ -285,8 +297,10 @@ impl Session {
             answers: self.answers,
             priorities: self.priorities,
             concerns: self.concerns.into_iter().map(Into::into).collect(),
-            referral: self.referral_service_id.map(|id| model::Referral {
-                service_id: l.id("referral_service_id", &id),
+            referral: self.referral.map(|r| model::Referral {
+                service_id: r.service_id.map(|id| l.id("referral.service_id", &id)),
+                // Set by submission only; the store keeps the one it holds.
+                sealed_service_id: None,
             }),
             sensitive_note: self.sensitive_note,
             // Set by submission only; the store keeps the one it holds whatever comes here.
@@ -314,7 +328,10 @@ impl From<model::Session> for Session {
             answers: s.answers,
             priorities: s.priorities,
             concerns: s.concerns.into_iter().map(Into::into).collect(),
-            referral_service_id: s.referral.map(|r| r.service_id.to_string()),
+            referral: s.referral.map(|r| Referral {
+                service_id: r.service_id.map(|id| id.to_string()),
+                service_sealed: r.sealed_service_id.is_some(),
+            }),
             sensitive_note: s.sensitive_note,
             status: s.status,
         }

@@ -272,8 +272,8 @@ impl FieldConsultStore {
 
     /// Opens the sealed sensitive note of a pulled session, offline, with this device's key,
     /// and records in the local history who opened it and when (never the text). Fails with
-    /// `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
-    /// `SealedNoteTampered`. Show the text, never store or log it.
+    /// `NothingSealed`, `NotARecipient` (this device holds no key the note was sealed to) or
+    /// `SealedFieldTampered`. Show the text, never store or log it.
     pub fn open_sensitive_note(&self, actor: Identity, session_id: String) -> Result<String> {
         guard(|| {
             let id = self::session_id(&session_id)?;
@@ -281,6 +281,19 @@ impl FieldConsultStore {
                 .store()?
                 .open_sensitive_note(&self::actor(actor)?, &id)?;
             Ok(text.as_str().to_owned())
+        })
+    }
+
+    /// Opens the sealed service of a pulled session's referral, offline, like
+    /// `openSensitiveNote` (same errors, same history entry): the id of a service of the
+    /// referral directory (`referralServices`). Show it, never store or log it.
+    pub fn open_referral_service(&self, actor: Identity, session_id: String) -> Result<String> {
+        guard(|| {
+            let id = self::session_id(&session_id)?;
+            let service = self
+                .store()?
+                .open_referral_service(&self::actor(actor)?, &id)?;
+            Ok(service.to_string())
         })
     }
 

@@ -113,19 +113,21 @@ pub enum Error {
         /// The problem type (`/problems/...`), or empty when the server sent none.
         problem: String,
     },
-    /// A non-empty sensitive note cannot be sealed: no sealing keys have arrived for the
-    /// team's sector. The session stays a draft and its note stays on this device; sync to
-    /// receive the keys, or ask the mission admin to set them.
+    /// A non-empty sensitive note or a referral's service cannot be sealed: no sealing keys
+    /// have arrived for the team's sector. The session stays a draft, its plaintext on this
+    /// device; sync to receive the keys, or ask the mission admin to set them.
     #[error("no sealing keys for sector {sector}: the session stays a draft")]
     NoSealingKeys {
         /// The team's sector.
         sector: String,
     },
-    /// The session carries no sealed note to open.
-    #[error("session {id} has no sealed note")]
+    /// The session carries no sealed value in this field to open.
+    #[error("session {id} has no sealed {field}")]
     NothingSealed {
         /// The session id.
         id: String,
+        /// The sealed field (`sensitive_note`, `referral.service_id`).
+        field: &'static str,
     },
     /// Sealing or opening failed (no copy for this device's key, tampered, malformed).
     #[error("{0}")]

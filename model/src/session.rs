@@ -447,6 +447,17 @@ impl Session {
         s
     }
 
+    /// The session without its sensitive fields, plaintext or sealed, for reports: a
+    /// referral stays, as offered, without its service.
+    pub fn without_sensitive_fields(&self) -> Session {
+        let mut s = self.as_sent();
+        s.sealed_note = None;
+        if let Some(r) = &mut s.referral {
+            r.sealed_service_id = None;
+        }
+        s
+    }
+
     /// Whether any concern is urgent (such sessions jump the sync queue).
     pub fn has_urgent_concern(&self) -> bool {
         self.concerns.iter().any(|c| c.urgency == Urgency::Urgent)

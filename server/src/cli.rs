@@ -36,7 +36,8 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 /// Monthly gender report of a sector, every format, into a folder:
 ///   fieldconsult-server report --month 2026-10 --sector West --out reports/
 ///
-/// Read one sealed note with the mission escrow key (audited first, printed to stdout only):
+/// Read one sealed note (or, with --field referral-service, the service a referral went to)
+/// with the mission escrow key (audited first, printed to stdout only):
 ///   fieldconsult-server unseal --session <SESSION_ID> --escrow-key escrow.key --why "<REASON>"
 #[derive(Debug, Parser)]
 #[command(name = "fieldconsult-server", version, verbatim_doc_comment)]
@@ -121,13 +122,13 @@ pub enum Command {
     /// The audit log of reads, exports and admin actions.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Manage the mission escrow key, which opens every note sealed while it was set.
+    /// Manage the mission escrow key, which opens every field sealed while it was set.
     #[command(subcommand)]
     EscrowKey(EscrowKeyCommand),
-    /// Open one session's sealed note with the mission escrow key and print it to stdout.
-    /// The request (who, which session, which key, why) is appended to the audit log first,
-    /// and stays there even if the note then does not open; if the log cannot take it,
-    /// nothing is opened.
+    /// Open one session's sealed note (or referral service) with the mission escrow key and
+    /// print it to stdout. The request (who, which session and field, which key, why) is
+    /// appended to the audit log first, and stays there even if the field then does not open;
+    /// if the log cannot take it, nothing is opened.
     Unseal(UnsealArgs),
 }
 
@@ -147,13 +148,17 @@ pub enum EscrowKeyCommand {
 /// Arguments of `unseal`.
 #[derive(Debug, Args)]
 pub struct UnsealArgs {
-    /// The session whose sealed note to open.
+    /// The session whose sealed field to open.
     #[arg(long)]
     pub session: String,
+    /// Which sealed field: its sensitive note, or the service its referral went to (printed
+    /// as the service's id in the referral directory).
+    #[arg(long, value_enum, default_value = "sensitive-note")]
+    pub field: crate::unseal::SealedPart,
     /// The escrow key file written by `escrow-key generate`.
     #[arg(long)]
     pub escrow_key: PathBuf,
-    /// Why the note must be read; required, kept in the audit log (one line, at most 1000
+    /// Why the field must be read; required, kept in the audit log (one line, at most 1000
     /// characters; never put note content here).
     #[arg(long)]
     pub why: String,
@@ -422,6 +427,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         let note = crate::unseal::unseal(
             &storage,
             &args.session,
+            args.field,
             &args.why,
             crate::unseal::requester(),
             &escrow,

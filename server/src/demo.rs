@@ -269,10 +269,9 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
     w1.sensitive_note =
         "A woman asked to speak privately to a female officer about the checkpoint at the well."
             .into();
-    // A disclosure is never recorded: only that a referral was offered, and to which service.
-    w1.referral = Some(Referral {
-        service_id: clinic.id,
-    });
+    // A disclosure is never recorded: only that a referral was offered, and to which service
+    // (itself sealed at submission, since the service can say what was disclosed).
+    w1.referral = Some(Referral::to(clinic.id));
     let mut m1 = session(&checklist, v1, Group::Men, ago(7), ago(6));
     m1.participants.male = AgeCounts::from_bands([2, 6, 9, 5, 1]);
     m1.facilitators = Facilitators { female: 0, male: 2 };
@@ -381,26 +380,39 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
     let on_server = storage
         .get_record("session", &w1.id.to_string())
         .step("read the women's session on the server")?;
-    let sealed_copies = match on_server.map(|r| r.record) {
-        Some(Record::Session(s)) if s.sensitive_note.is_empty() => {
-            s.sealed_note.map_or(0, |n| n.copies.len())
-        }
-        _ => 0,
+    // Each sealed field counts only if no plaintext of it is left beside it.
+    let sealed_copies = |s: &Session| {
+        let note = s.sealed_note.as_ref().filter(|_| s.sensitive_note.is_empty());
+        let service = s
+            .referral
+            .as_ref()
+            .filter(|r| r.service_id.is_none())
+            .and_then(|r| r.sealed_service_id.as_ref());
+        (
+            note.map_or(0, |n| n.copies.len()),
+            service.map_or(0, |n| n.copies.len()),
+        )
+    };
+    let on_server = match on_server.map(|r| r.record) {
+        Some(Record::Session(s)) => sealed_copies(&s),
+        _ => (0, 0),
     };
     let on_phone = phone3
         .store
         .get_session(&w1.id)
         .step("read the women's session on the team's phone")?;
-    if sealed_copies == 0 || !on_phone.session.sensitive_note.is_empty() {
+    let on_phone = sealed_copies(&on_phone.session);
+    if on_server.0 == 0 || on_server.1 == 0 || on_phone.0 == 0 || on_phone.1 == 0 {
         return Err(fail(
-            "seal the sensitive note",
-            "the server or the team's phone still holds the note in plaintext",
+            "seal the sensitive fields",
+            "the server or the team's phone still holds the note or the referral service in \
+             plaintext",
         ));
     }
     println!(
-        "The server holds the women's session's sensitive note as {sealed_copies} sealed copy \
-         (HPKE): no plaintext; {} can no longer read it either",
-        phone3.name
+        "The server holds the women's session's sensitive note and the service its referral \
+         went to as {} sealed copy each (HPKE): no plaintext; {} can no longer read them either",
+        on_server.0, phone3.name
     );
 
     println!("\n== 7. The gender focal point reviews ==");
@@ -413,6 +425,22 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         "{} opens the sealed note offline: \"{}\"",
         gfp.name,
         note.as_str()
+    );
+    let service = gfp
+        .store
+        .open_referral_service(&gfp.actor, &w1.id)
+        .step("open the sealed referral service on the focal point's phone")?;
+    let service = gfp
+        .store
+        .referral_services()
+        .step("read the referral directory")?
+        .into_iter()
+        .find(|s| s.id == service)
+        .map_or_else(|| "a service not in the directory".to_owned(), |s| s.name);
+    println!(
+        "{} opens the sealed referral service offline: the survivor was offered {service}; \
+         the reports count only that a referral was offered",
+        gfp.name
     );
     let comment = "Who was not in the room? Please say whether young and elderly men attended.";
     review(&gfp, &m1.id, Decision::Returned, comment)?;

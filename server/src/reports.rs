@@ -88,10 +88,7 @@ pub fn stored(storage: &dyn Storage) -> Result<ReportInputs, StorageError> {
                     inputs.visits.push(v);
                 }
                 Record::Session(s) => {
-                    let mut s = *s;
-                    s.sensitive_note.clear();
-                    s.sealed_note = None;
-                    inputs.sessions.push(s);
+                    inputs.sessions.push(s.without_sensitive_fields());
                 }
                 _ => {}
             }

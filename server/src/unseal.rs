@@ -1,7 +1,7 @@
-//! Escrow decryption: the one audited way to read a sealed sensitive note away from a focal
-//! point's phone (issue 7).
+//! Escrow decryption: the one audited way to read a sealed field (a sensitive note, or the
+//! service a referral went to) away from a focal point's phone (issue 7).
 //!
-//! The server never holds a key that opens a sealed note. A mission that keeps an escrow key
+//! The server never holds a key that opens a sealed field. A mission that keeps an escrow key
 //! makes it with `escrow-key generate` (the secret goes into a 0600 file, ideally on a machine
 //! other than the server; its public half is passed to `keys set --escrow-key`), and every
 //! note sealed afterwards carries a copy for it. `unseal` opens that copy with the key file
@@ -22,15 +22,45 @@
 use std::path::Path;
 
 use fieldconsult_model::crypto::seal::{
-    self, RecipientKey, RecipientSecret, SENSITIVE_NOTE_FIELD, SealContext,
+    self, REFERRAL_SERVICE_FIELD, RecipientKey, RecipientSecret, SENSITIVE_NOTE_FIELD,
+    SealContext, SealedField,
 };
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{SealError, SessionId};
+use fieldconsult_model::{SealError, Session, SessionId};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, AuditAction, AuditEntry, AuditError, Who};
 use crate::key_file::{self, KeyFileError};
 use crate::storage::{Storage, StorageError};
+
+/// Which sealed field of a session to open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SealedPart {
+    /// The sensitive note.
+    SensitiveNote,
+    /// The service of the referral directory the session's referral went to (its id).
+    ReferralService,
+}
+
+impl SealedPart {
+    /// The field name bound into the seal and named in the audit log and errors.
+    pub fn field(self) -> &'static str {
+        match self {
+            SealedPart::SensitiveNote => SENSITIVE_NOTE_FIELD,
+            SealedPart::ReferralService => REFERRAL_SERVICE_FIELD,
+        }
+    }
+
+    fn of(self, s: &Session) -> Option<&SealedField> {
+        match self {
+            SealedPart::SensitiveNote => s.sealed_note.as_ref(),
+            SealedPart::ReferralService => s
+                .referral
+                .as_ref()
+                .and_then(|r| r.sealed_service_id.as_ref()),
+        }
+    }
+}
 
 /// Longest reason accepted, in characters: a sentence or two, not a document.
 pub const MAX_WHY_CHARS: usize = 1_000;
@@ -89,35 +119,43 @@ pub enum UnsealError {
         /// The session id.
         id: String,
     },
-    /// The session has no sealed note.
-    #[error("session {id} has no sealed note")]
+    /// The session has nothing sealed in this field.
+    #[error("session {id} has no sealed {field}")]
     NothingSealed {
         /// The session id.
         id: String,
+        /// The field.
+        field: &'static str,
     },
-    /// The note was not sealed to this escrow key (another key, or sealed before the mission
+    /// The field was not sealed to this escrow key (another key, or sealed before the mission
     /// set one).
-    #[error("session {id}: the sealed note has no copy for escrow key {key_id}")]
+    #[error("session {id}: the sealed {field} has no copy for escrow key {key_id}")]
     NoCopyForKey {
         /// The session id.
         id: String,
+        /// The field.
+        field: &'static str,
         /// The public id of the key tried.
         key_id: String,
     },
     /// The copy does not open: tampered with, or moved from another session or field.
     #[error(
-        "session {id}: the sealed note does not open: tampered with, or moved from another \
+        "session {id}: the sealed {field} does not open: tampered with, or moved from another \
          session or field"
     )]
     Tampered {
         /// The session id.
         id: String,
+        /// The field.
+        field: &'static str,
     },
-    /// The sealed note is not well formed.
-    #[error("session {id}: malformed sealed note: {what}")]
+    /// The sealed field is not well formed.
+    #[error("session {id}: malformed sealed {field}: {what}")]
     Malformed {
         /// The session id.
         id: String,
+        /// The field.
+        field: &'static str,
         /// What is malformed.
         what: &'static str,
     },
@@ -164,15 +202,17 @@ pub fn check_why(why: &str) -> Result<&str, UnsealError> {
     Ok(why)
 }
 
-/// Opens the escrow copy of session `session`'s sealed note with `escrow`, after appending a
-/// [`AuditAction::DecryptionRequested`] entry for `who` with the reason `why`. The plaintext
-/// is wiped from memory when the returned value is dropped.
+/// Opens the escrow copy of session `session`'s sealed `part` with `escrow`, after appending
+/// a [`AuditAction::DecryptionRequested`] entry for `who` with the reason `why` (naming the
+/// session, the field and the key). The plaintext is wiped from memory when the returned
+/// value is dropped.
 ///
 /// Refused without an audit entry: a blank or unusable `why`, a `session` that is not a
 /// session id. Everything after the entry is appended fails with the entry kept.
 pub fn unseal(
     storage: &dyn Storage,
     session: &str,
+    part: SealedPart,
     why: &str,
     who: Who,
     escrow: &RecipientSecret,
@@ -183,13 +223,14 @@ pub fn unseal(
         .parse()
         .map_err(|_| UnsealError::BadSessionId)?;
     let id = session_id.to_string();
+    let field = part.field();
     let key_id = escrow.public_key().key_id();
     audit::append(
         storage,
         &AuditEntry {
             who,
             action: AuditAction::DecryptionRequested,
-            target: format!("session:{id} field:{SENSITIVE_NOTE_FIELD} key:{key_id}"),
+            target: format!("session:{id} field:{field} key:{key_id}"),
             why: why.to_owned(),
             at: chrono::Utc::now(),
         },
@@ -200,21 +241,27 @@ pub fn unseal(
     let Record::Session(s) = stored.record else {
         return Err(UnsealError::UnknownSession { id });
     };
-    let sealed = s
-        .sealed_note
-        .as_ref()
-        .ok_or_else(|| UnsealError::NothingSealed { id: id.clone() })?;
-    let ctx = SealContext::sensitive_note(&id);
+    let sealed = part.of(&s).ok_or_else(|| UnsealError::NothingSealed {
+        id: id.clone(),
+        field,
+    })?;
+    let ctx = SealContext {
+        kind: "session",
+        id: &id,
+        field,
+    };
     seal::open(sealed, &ctx, escrow).map_err(|e| match e {
         SealError::NoCopyForKey { key_id } => UnsealError::NoCopyForKey {
             id: id.clone(),
+            field,
             key_id,
         },
         SealError::Malformed { what } => UnsealError::Malformed {
             id: id.clone(),
+            field,
             what,
         },
         // Opening only fails the ways above; anything else is a ciphertext that does not open.
-        _ => UnsealError::Tampered { id: id.clone() },
+        _ => UnsealError::Tampered { id: id.clone(), field },
     })
 }

@@ -89,11 +89,10 @@ impl Store {
             ..SessionFilter::default()
         };
         let mut sessions = self.sessions_matching(&filter, progress)?;
-        // Reports never need the sensitive note; dropping it here means no renderer can
-        // leak it, whatever it does.
+        // Reports never need the sensitive fields (a referral counts as offered, whatever its
+        // service); dropping them here means no renderer can leak them, whatever it does.
         for s in &mut sessions {
-            s.sensitive_note.clear();
-            s.sealed_note = None;
+            *s = s.without_sensitive_fields();
         }
         let visits: Vec<Visit> = self
             .visits_of(&sessions)?

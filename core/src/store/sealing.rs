@@ -1,34 +1,39 @@
-//! Sealed sensitive notes on the device.
+//! Sealed fields on the device: the sensitive note and the service a referral went to.
 //!
-//! **The plaintext note never leaves the device that wrote it, drafts included.** Drafts are
+//! **Their plaintext never leaves the device that wrote it, drafts included.** Drafts are
 //! pushed like every other record (so a colleague's device and the server see the work in
 //! progress), but a session always travels as [`Session::as_sent`]: without
-//! `sensitive_note`. The plaintext stays in the local row only, and:
+//! `sensitive_note` and `referral.service_id` (a referral stays visible as offered). The
+//! plaintext stays in the local row only, and:
 //!
 //! - *Acknowledgements* compare the server's hash with the hash of what was sent, which is
-//!   the hash of the record without the note ([`super::sync::load_record`] builds the record
-//!   a push sends and a pull compares against); a note-only edit therefore leaves the record
-//!   synced as far as the server is concerned, which is right: the server never holds it.
+//!   the hash of the record without the plaintext ([`super::sync::load_record`] builds the
+//!   record a push sends and a pull compares against); an edit of the note or of the service
+//!   alone therefore leaves the record synced as far as the server is concerned, which is
+//!   right: the server never holds them.
 //! - *Convergence* holds on the sent form: device and server agree on the hash of every
 //!   record as it travels.
-//! - *The author's note is never lost locally*: a pulled version of a draft or returned
-//!   session (a colleague's edit) carries no note, so applying it keeps the note this device
-//!   holds ([`keep_local_note`]). Another device of the team never sees the note: it was not
-//!   written there.
+//! - *The author's plaintext is never lost locally*: a pulled version of a draft or returned
+//!   session (a colleague's edit) carries none, so applying it keeps what this device holds
+//!   ([`keep_local_plaintext`]). Another device of the team never sees it: it was not written
+//!   there.
 //!
-//! At submission ([`Store::submit_session`]) a non-empty note is sealed with HPKE
-//! (`fieldconsult_model::crypto::seal`) to the sector's focal point keys and the mission's
-//! escrow key, pulled as [`SealingKeys`] reference data, and the plaintext is removed from the
-//! row in the same transaction (`secure_delete` overwrites the freed bytes; the outbox holds
-//! ids only and the history field names only); the WAL is then checkpointed and truncated,
-//! because its superseded frames still hold every draft version of the row. Without keys for the sector the submission
-//! fails with [`Error::NoSealingKeys`] and the session stays a draft: fail closed. After
-//! sealing, the team device holds no key that opens the note.
+//! At submission ([`Store::submit_session`]) a non-empty note and a referral's service are
+//! each sealed with HPKE (`fieldconsult_model::crypto::seal`, one [`SealContext`] per field,
+//! so a seal moved to the other field does not open) to the sector's focal point keys and the
+//! mission's escrow key, pulled as [`SealingKeys`] reference data, and the plaintext is
+//! removed from the row in the same transaction (`secure_delete` overwrites the freed bytes;
+//! the outbox holds ids only and the history field names only); the WAL is then checkpointed
+//! and truncated, because its superseded frames still hold every draft version of the row.
+//! Without keys for the sector the submission fails with [`Error::NoSealingKeys`] and the
+//! session stays a draft: fail closed. After sealing, the team device holds no key that opens
+//! either field.
 //!
 //! A reviewer's device holds its own X25519 key pair, generated here on first use and kept
 //! only in the encrypted store ([`Store::sealing_public_key`] gives the public half for the
-//! mission admin to register); [`Store::open_sensitive_note`] opens a pulled note offline and
-//! records who opened it, and when, in the local history (never the text).
+//! mission admin to register); [`Store::open_sensitive_note`] and
+//! [`Store::open_referral_service`] open a pulled session's sealed fields offline and record
+//! who opened which, and when, in the local history (never the value).
 
 use rusqlite::{OptionalExtension, Transaction, named_params};
 use zeroize::Zeroizing;
@@ -41,7 +46,7 @@ use super::{Store, now};
 use crate::error::{Error, Result};
 use fieldconsult_model::crypto::seal::{self, RecipientKey, RecipientSecret, SealContext};
 use fieldconsult_model::validation::validate_sealing_keys;
-use fieldconsult_model::{Actor, SealingKeys, Session, SessionId};
+use fieldconsult_model::{Actor, ReferralServiceId, SealedField, SealingKeys, Session, SessionId};
 
 /// Stores (or replaces) the sealing keys of one sector, within the caller's transaction.
 pub(crate) fn write_sealing_keys(tx: &Transaction<'_>, keys: &SealingKeys) -> Result<()> {
@@ -66,10 +71,11 @@ pub(crate) fn sealing_keys_in(tx: &Transaction<'_>, sector: &str) -> Result<Opti
 }
 
 /// A pulled session as it is to be stored: a version of a session still being written (draft
-/// or returned) that comes without a note keeps the note this device holds for it.
-pub(crate) fn keep_local_note(tx: &Transaction<'_>, pulled: &Session) -> Result<Session> {
+/// or returned) comes without the plaintext note and referral service, and keeps those this
+/// device holds for it (a referral the pulled version no longer offers keeps nothing).
+pub(crate) fn keep_local_plaintext(tx: &Transaction<'_>, pulled: &Session) -> Result<Session> {
     let mut out = pulled.clone();
-    if !pulled.status.is_editable() || !pulled.sensitive_note.is_empty() {
+    if !pulled.status.is_editable() {
         return Ok(out);
     }
     let id = pulled.id.to_string();
@@ -77,39 +83,68 @@ pub(crate) fn keep_local_note(tx: &Transaction<'_>, pulled: &Session) -> Result<
         .prepare_cached("SELECT body FROM sessions WHERE id = :id AND deleted = 0")?
         .query_row(named_params! {":id": id}, |r| r.get(0))
         .optional()?;
-    if let Some(Some(body)) = body {
-        let local: Session = decode(&body, "session", &id)?;
+    let Some(Some(body)) = body else {
+        return Ok(out);
+    };
+    let local: Session = decode(&body, "session", &id)?;
+    if out.sensitive_note.is_empty() {
         out.sensitive_note = local.sensitive_note;
+    }
+    if let (Some(pulled), Some(local)) = (&mut out.referral, &local.referral)
+        && pulled.service_id.is_none()
+    {
+        pulled.service_id = local.service_id;
     }
     Ok(out)
 }
 
-/// Seals the session's sensitive note to the keys of `sector` and empties the plaintext;
-/// returns whether there was a note to seal. A note of only white space is dropped. A new
-/// note replaces an earlier sealed one (a returned session resubmitted with a new note); with
-/// no new note, the earlier sealed note stays.
-pub(crate) fn seal_note(tx: &Transaction<'_>, session: &mut Session, sector: &str) -> Result<bool> {
+/// Seals the session's sensitive note and its referral's service to the keys of `sector`
+/// and empties their plaintext; returns the fields sealed. A note of only white space is
+/// dropped. A new note or service replaces an earlier sealed one (a returned session
+/// resubmitted with a new note); with no new value, the earlier seal stays. Keys are needed
+/// only when there is something to seal.
+pub(crate) fn seal_fields(
+    tx: &Transaction<'_>,
+    session: &mut Session,
+    sector: &str,
+) -> Result<Vec<&'static str>> {
     if session.sensitive_note.trim().is_empty() {
         session.sensitive_note.clear();
-        return Ok(false);
     }
-    let keys = sealing_keys_in(tx, sector)?.ok_or_else(|| Error::NoSealingKeys {
-        sector: sector.to_owned(),
-    })?;
+    let service = session.referral.as_ref().and_then(|r| r.service_id);
+    if session.sensitive_note.is_empty() && service.is_none() {
+        return Ok(Vec::new());
+    }
+    let keys = sealing_keys_in(tx, sector)?
+        .ok_or_else(|| Error::NoSealingKeys {
+            sector: sector.to_owned(),
+        })?
+        .recipients();
     let id = session.id.to_string();
-    let ctx = SealContext::sensitive_note(&id);
-    let note = Zeroizing::new(std::mem::take(&mut session.sensitive_note));
-    match seal::seal(&note, &ctx, &keys.recipients()) {
-        Ok(sealed) => {
-            session.sealed_note = Some(sealed);
-            Ok(true)
-        }
-        Err(e) => {
-            // The caller's transaction rolls back; the stored draft keeps its note.
-            session.sensitive_note = note.to_string();
-            Err(e.into())
-        }
+    // Seal everything before changing anything: a failure leaves the session as it was (and
+    // the caller's transaction rolls back, so the stored draft keeps its plaintext).
+    let note = (!session.sensitive_note.is_empty())
+        .then(|| seal::seal(&session.sensitive_note, &SealContext::sensitive_note(&id), &keys))
+        .transpose()?;
+    let sealed_service = service
+        .map(|s| {
+            let plain = Zeroizing::new(s.to_string());
+            seal::seal(&plain, &SealContext::referral_service(&id), &keys)
+        })
+        .transpose()?;
+    let mut fields = Vec::new();
+    if let Some(note) = note {
+        // Wiped from memory as it is dropped.
+        drop(Zeroizing::new(std::mem::take(&mut session.sensitive_note)));
+        session.sealed_note = Some(note);
+        fields.extend([seal::SENSITIVE_NOTE_FIELD, "sealed_note"]);
     }
+    if let (Some(sealed), Some(referral)) = (sealed_service, session.referral.as_mut()) {
+        referral.service_id = None;
+        referral.sealed_service_id = Some(sealed);
+        fields.extend([seal::REFERRAL_SERVICE_FIELD, "referral.sealed_service_id"]);
+    }
+    Ok(fields)
 }
 
 /// This device's key pair for opening sealed notes, if it has one.
@@ -177,22 +212,50 @@ impl Store {
     /// [`Error::Seal`] with `NoCopyForKey` when this device has no key or its key is not
     /// among the note's recipients, `Tampered` when the note was altered or moved.
     pub fn open_sensitive_note(&self, actor: &Actor, id: &SessionId) -> Result<Zeroizing<String>> {
+        let field = (seal::SENSITIVE_NOTE_FIELD, "open_sensitive_note");
+        self.open_sealed(actor, id, field, |s| s.sealed_note.as_ref())
+    }
+
+    /// Opens the sealed service of a session's referral, offline, like
+    /// [`Store::open_sensitive_note`] (same errors, same history entry naming the field): the
+    /// id of a service of the referral directory ([`Store::referral_services`]).
+    pub fn open_referral_service(&self, actor: &Actor, id: &SessionId) -> Result<ReferralServiceId> {
+        let field = (seal::REFERRAL_SERVICE_FIELD, "open_referral_service");
+        let text = self.open_sealed(actor, id, field, |s| {
+            s.referral.as_ref().and_then(|r| r.sealed_service_id.as_ref())
+        })?;
+        // It opened, so its sender held a focal point's key for this session: a value that is
+        // not an id was sealed by a broken or hostile client, and says nothing more.
+        text.parse().map_err(|_| Error::Seal(fieldconsult_model::SealError::Tampered))
+    }
+
+    fn open_sealed(
+        &self,
+        actor: &Actor,
+        id: &SessionId,
+        (field, action): (&'static str, &'static str),
+        sealed: impl Fn(&Session) -> Option<&SealedField>,
+    ) -> Result<Zeroizing<String>> {
         let (at, _) = now();
         self.write(|tx| {
             let (session, _) = live_in(tx, id)?;
             // The session must still belong to a visit held here (as every pulled one does).
             visit_in(tx, &session.visit_id)?;
-            let sealed = session
-                .sealed_note
-                .as_ref()
-                .ok_or(Error::NothingSealed { id: id.to_string() })?;
+            let id_s = id.to_string();
+            let sealed = sealed(&session).ok_or_else(|| Error::NothingSealed {
+                id: id_s.clone(),
+                field,
+            })?;
             let me = identity_in(tx)?.ok_or_else(|| {
                 Error::Seal(fieldconsult_model::SealError::NoCopyForKey {
                     key_id: "none (this device has no sealing key)".to_owned(),
                 })
             })?;
-            let id_s = id.to_string();
-            let ctx = SealContext::sensitive_note(&id_s);
+            let ctx = SealContext {
+                kind: "session",
+                id: &id_s,
+                field,
+            };
             let text = seal::open(sealed, &ctx, &me)?;
             history::append(
                 tx,
@@ -201,11 +264,11 @@ impl Store {
                 Change {
                     entity: "session",
                     entity_id: &id_s,
-                    action: "open_sensitive_note",
+                    action,
                     revision: None,
                     from_status: None,
                     to_status: None,
-                    fields: vec!["sealed_note".into()],
+                    fields: vec![field.into()],
                 },
             )?;
             Ok(text)

@@ -10,7 +10,7 @@ use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{checklist_in, parse_id, referral_service_exists, team_in};
 use super::reviews::{addenda_in, reviews_in};
-use super::sealing::seal_note;
+use super::sealing::seal_fields;
 use super::sync::{SESSION_STATE_SQL, SyncState, state_of};
 use super::visits::{unknown, visit_in};
 use super::{Store, now};
@@ -151,8 +151,8 @@ impl Store {
                 e => e,
             })?;
             let team = team_in(tx, &visit.team_id)?;
-            if let Some(r) = &session.referral
-                && !referral_service_exists(tx, &r.service_id)?
+            if let Some(service) = session.referral.as_ref().and_then(|r| r.service_id.as_ref())
+                && !referral_service_exists(tx, service)?
             {
                 return Err(unknown("referral.service_id"));
             }
@@ -166,12 +166,16 @@ impl Store {
             if session.status != status {
                 return Err(read_only("status"));
             }
-            // The sealed note is set by submission only: an app that does not carry it (or
-            // carries another) can neither drop nor replace it.
-            session.sealed_note = stored
-                .as_ref()
-                .and_then(|s| s.session.as_ref())
-                .and_then(|s| s.sealed_note.clone());
+            // Seals are set by submission only: an app that does not carry them (or carries
+            // others) can neither drop nor replace them. A referral the author removes takes
+            // its sealed service with it.
+            let prev = stored.as_ref().and_then(|s| s.session.as_ref());
+            session.sealed_note = prev.and_then(|s| s.sealed_note.clone());
+            if let Some(r) = &mut session.referral {
+                r.sealed_service_id = prev
+                    .and_then(|s| s.referral.as_ref())
+                    .and_then(|r| r.sealed_service_id.clone());
+            }
             if let Some(prev) = stored.as_ref().and_then(|s| s.session.as_ref())
                 && prev.visit_id != session.visit_id
             {
@@ -262,14 +266,13 @@ impl Store {
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
             check_confirmed_warnings(&session, confirmed)?;
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
-            // (no keys for the sector) leaves the session a draft with its note.
-            let sealed = seal_note(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
+            // (no keys for the sector) leaves the session a draft with its plaintext.
+            let sealed = seal_fields(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
             let from = session.status;
             session.status = next;
             let mut fields = vec!["status".to_owned()];
-            if sealed {
-                fields.extend(["sensitive_note".to_owned(), "sealed_note".to_owned()]);
-            }
+            fields.extend(sealed.iter().map(|f| (*f).to_owned()));
+            let sealed = !sealed.is_empty();
             set_status(
                 tx,
                 &session,

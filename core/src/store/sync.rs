@@ -589,7 +589,7 @@ fn write_session(tx: &Transaction<'_>, s: &Session, now: DateTime<Utc>) -> Resul
         Err(e) => return Err(e),
     };
     let id = s.id.to_string();
-    let s = &super::sealing::keep_local_note(tx, s)?;
+    let s = &super::sealing::keep_local_plaintext(tx, s)?;
     tx.prepare_cached(
         "INSERT INTO sessions (id, visit_id, team_id, community_id, grp, status, started_ms,
              started_offset_s, participants, has_urgent, revision, updated_ms,
