@@ -353,7 +353,10 @@ fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
         .store
         .open_sensitive_note(member(&e.team), s.id.clone())
         .unwrap_err();
-    assert!(matches!(err, FieldConsultError::NoSealedNote), "{err:?}");
+    assert!(
+        matches!(&err, FieldConsultError::NothingSealed { field } if field == "sensitive_note"),
+        "{err:?}"
+    );
 }
 
 #[test]

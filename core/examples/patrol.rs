@@ -122,9 +122,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
     ];
     // A disclosure is never recorded: only that a referral was offered, and to which service.
-    women.referral = Some(Referral {
-        service_id: clinic.id,
-    });
+    women.referral = Some(Referral::to(clinic.id));
 
     let mut men = session(&checklist, visit1.id, Group::Men, ago(5), ago(4));
     men.participants.male = AgeCounts::from_bands([2, 6, 9, 5, 1]);

@@ -111,14 +111,10 @@ fn session_of_an_unknown_visit_or_referral_service_is_refused() {
 
     let visit = f.visit_of(&f.team_a);
     let mut s = complete_session(&visit, Group::Women);
-    s.referral = Some(Referral {
-        service_id: ReferralServiceId::new(),
-    });
+    s.referral = Some(Referral::to(ReferralServiceId::new()));
     let err = validation(f.store.save_session(&f.alice(), &s).unwrap_err());
     assert_eq!(err.problem("referral.service_id"), Some(&Problem::Unknown));
-    s.referral = Some(Referral {
-        service_id: f.referral.id,
-    });
+    s.referral = Some(Referral::to(f.referral.id));
     f.store.save_session(&f.alice(), &s).unwrap();
 }
 

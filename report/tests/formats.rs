@@ -222,9 +222,7 @@ fn fixture() -> Fixture {
         &[AffectedGroup::Women, AffectedGroup::Girls],
         Urgency::Urgent,
     )];
-    s1.referral = Some(Referral {
-        service_id: ReferralServiceId(id(91)),
-    });
+    s1.referral = Some(Referral::to(ReferralServiceId(id(91))));
 
     let mut s2 = session(
         SessionSpec {

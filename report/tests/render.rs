@@ -92,9 +92,7 @@ impl Fixture {
             &[AffectedGroup::Women, AffectedGroup::Girls],
             Urgency::Urgent,
         ));
-        s.referral = Some(Referral {
-            service_id: ReferralServiceId::new(),
-        });
+        s.referral = Some(Referral::to(ReferralServiceId::new()));
         f.sessions.push(s);
 
         let mut s = f.session(v1, Group::Men, "2026-03-04T11:00:00+03:00");

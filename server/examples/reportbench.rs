@@ -41,7 +41,8 @@ use fieldconsult_model::report::{Month, MonthlyReport, ReportOptions, ReportScop
 use fieldconsult_model::wire::{AckOutcome, PushChange, Record};
 use fieldconsult_model::{
     ChecklistTemplate, Community, Decision, Group, Language, RecipientSecret, Referral,
-    ReferralServiceKind, Review, ReviewId, Role, Session, Status, Team, Visit, VisitId,
+    ReferralServiceId, ReferralServiceKind, Review, ReviewId, Role, Session, Status, Team, Visit,
+    VisitId,
 };
 use fieldconsult_report::Format;
 use fieldconsult_server::admin::{self, CommunityInput};
@@ -210,7 +211,7 @@ struct Mission {
     teams: Vec<Team>,
     communities: Vec<Community>,
     checklist: ChecklistTemplate,
-    referral: Referral,
+    referral_service: ReferralServiceId,
     team_devices: Vec<Device>,
     reviewers: BTreeMap<String, Device>,
 }
@@ -300,9 +301,7 @@ fn build_mission(storage: &SqliteStorage, args: &Args) -> Result<Mission, Error>
         teams,
         communities,
         checklist,
-        referral: Referral {
-            service_id: service.id,
-        },
+        referral_service: service.id,
         team_devices,
         reviewers,
     })
@@ -392,12 +391,21 @@ fn store_month(
                 s.participants.female.age_18_29 = 1 + rng.below(8) as u32;
                 s.participants.female.age_30_59 = rng.below(8) as u32;
             }
-            if rng.below(33) == 0 {
-                s.referral = Some(mission.referral.clone());
-            }
-            // Sealed to the gender unit's key, as a device does at submission: stand-in text
-            // of that size here.
+            // Sealed to the gender unit's key, as a device does at submission: the referral's
+            // service, and stand-in note text of a note's size.
             let id = s.id.to_string();
+            if rng.below(33) == 0 {
+                let service = seal(
+                    &mission.referral_service.to_string(),
+                    &SealContext::referral_service(&id),
+                    std::slice::from_ref(&gender_unit),
+                )
+                .map_err(|_| "seal")?;
+                s.referral = Some(Referral {
+                    service_id: None,
+                    sealed_service_id: Some(service),
+                });
+            }
             let ctx = SealContext {
                 kind: "session",
                 id: &id,

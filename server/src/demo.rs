@@ -382,7 +382,10 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         .step("read the women's session on the server")?;
     // Each sealed field counts only if no plaintext of it is left beside it.
     let sealed_copies = |s: &Session| {
-        let note = s.sealed_note.as_ref().filter(|_| s.sensitive_note.is_empty());
+        let note = s
+            .sealed_note
+            .as_ref()
+            .filter(|_| s.sensitive_note.is_empty());
         let service = s
             .referral
             .as_ref()

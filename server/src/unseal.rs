@@ -22,8 +22,8 @@
 use std::path::Path;
 
 use fieldconsult_model::crypto::seal::{
-    self, REFERRAL_SERVICE_FIELD, RecipientKey, RecipientSecret, SENSITIVE_NOTE_FIELD,
-    SealContext, SealedField,
+    self, REFERRAL_SERVICE_FIELD, RecipientKey, RecipientSecret, SENSITIVE_NOTE_FIELD, SealContext,
+    SealedField,
 };
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{SealError, Session, SessionId};
@@ -262,6 +262,9 @@ pub fn unseal(
             what,
         },
         // Opening only fails the ways above; anything else is a ciphertext that does not open.
-        _ => UnsealError::Tampered { id: id.clone(), field },
+        _ => UnsealError::Tampered {
+            id: id.clone(),
+            field,
+        },
     })
 }

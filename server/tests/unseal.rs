@@ -200,6 +200,7 @@ async fn unseal_without_a_reason_is_refused_and_nothing_is_audited() {
     let err = unseal::unseal(
         f.server.storage.as_ref(),
         &id,
+        unseal::SealedPart::SensitiveNote,
         "ok\nseq 9 nothing happened",
         unseal::requester(),
         &unseal::read_escrow_key(&f.key_file).unwrap(),
@@ -283,6 +284,7 @@ async fn an_unknown_session_is_a_typed_error_and_audited() {
     let err = unseal::unseal(
         f.server.storage.as_ref(),
         &unknown,
+        unseal::SealedPart::SensitiveNote,
         WHY,
         unseal::requester(),
         &escrow,
@@ -299,6 +301,7 @@ async fn an_unknown_session_is_a_typed_error_and_audited() {
     let err = unseal::unseal(
         f.server.storage.as_ref(),
         "../../etc",
+        unseal::SealedPart::SensitiveNote,
         WHY,
         unseal::requester(),
         &escrow,
@@ -324,6 +327,7 @@ async fn a_session_without_a_sealed_note_is_a_typed_error() {
     let err = unseal::unseal(
         f.server.storage.as_ref(),
         &draft.id.to_string(),
+        unseal::SealedPart::SensitiveNote,
         WHY,
         unseal::requester(),
         &unseal::read_escrow_key(&f.key_file).unwrap(),
@@ -391,12 +395,16 @@ async fn a_tampered_escrow_copy_fails_to_open() {
     let err = unseal::unseal(
         &storage,
         &session.id.to_string(),
+        unseal::SealedPart::SensitiveNote,
         WHY,
         unseal::requester(),
         &unseal::read_escrow_key(&f.key_file).unwrap(),
     );
     match err {
-        Err(UnsealError::Tampered { id }) => assert_eq!(id, session.id.to_string()),
+        Err(UnsealError::Tampered { id, field }) => {
+            assert_eq!(id, session.id.to_string());
+            assert_eq!(field, "sensitive_note");
+        }
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("a tampered copy opened"),
     }
@@ -441,6 +449,7 @@ async fn nothing_is_opened_when_the_audit_log_cannot_take_the_request() {
     let err = unseal::unseal(
         f.server.storage.as_ref(),
         &SessionId::new().to_string(),
+        unseal::SealedPart::SensitiveNote,
         WHY,
         unseal::requester(),
         &unseal::read_escrow_key(&f.key_file).unwrap(),

@@ -124,7 +124,13 @@ pub(crate) fn seal_fields(
     // Seal everything before changing anything: a failure leaves the session as it was (and
     // the caller's transaction rolls back, so the stored draft keeps its plaintext).
     let note = (!session.sensitive_note.is_empty())
-        .then(|| seal::seal(&session.sensitive_note, &SealContext::sensitive_note(&id), &keys))
+        .then(|| {
+            seal::seal(
+                &session.sensitive_note,
+                &SealContext::sensitive_note(&id),
+                &keys,
+            )
+        })
         .transpose()?;
     let sealed_service = service
         .map(|s| {
@@ -219,14 +225,21 @@ impl Store {
     /// Opens the sealed service of a session's referral, offline, like
     /// [`Store::open_sensitive_note`] (same errors, same history entry naming the field): the
     /// id of a service of the referral directory ([`Store::referral_services`]).
-    pub fn open_referral_service(&self, actor: &Actor, id: &SessionId) -> Result<ReferralServiceId> {
+    pub fn open_referral_service(
+        &self,
+        actor: &Actor,
+        id: &SessionId,
+    ) -> Result<ReferralServiceId> {
         let field = (seal::REFERRAL_SERVICE_FIELD, "open_referral_service");
         let text = self.open_sealed(actor, id, field, |s| {
-            s.referral.as_ref().and_then(|r| r.sealed_service_id.as_ref())
+            s.referral
+                .as_ref()
+                .and_then(|r| r.sealed_service_id.as_ref())
         })?;
         // It opened, so its sender held a focal point's key for this session: a value that is
         // not an id was sealed by a broken or hostile client, and says nothing more.
-        text.parse().map_err(|_| Error::Seal(fieldconsult_model::SealError::Tampered))
+        text.parse()
+            .map_err(|_| Error::Seal(fieldconsult_model::SealError::Tampered))
     }
 
     fn open_sealed(

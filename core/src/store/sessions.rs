@@ -151,7 +151,10 @@ impl Store {
                 e => e,
             })?;
             let team = team_in(tx, &visit.team_id)?;
-            if let Some(service) = session.referral.as_ref().and_then(|r| r.service_id.as_ref())
+            if let Some(service) = session
+                .referral
+                .as_ref()
+                .and_then(|r| r.service_id.as_ref())
                 && !referral_service_exists(tx, service)?
             {
                 return Err(unknown("referral.service_id"));
