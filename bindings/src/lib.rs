@@ -36,7 +36,7 @@ pub use reports::{
     ReportFile, ReportFormat, ReportScope, SexAgeTable,
 };
 pub use session::{
-    Addendum, Concern, Identity, Review, Role, Session, Visit, new_id, new_session_draft,
+    Addendum, Concern, Identity, Referral, Review, Role, Session, Visit, new_id, new_session_draft,
 };
 pub use store::FieldConsultStore;
 pub use sync::{

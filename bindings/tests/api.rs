@@ -360,6 +360,76 @@ fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
 }
 
 #[test]
+fn a_referral_crosses_with_its_service_until_sealed_and_fails_closed_without_keys() {
+    use fieldconsult_ffi::{Referral, ReferralService};
+    let e = env();
+    let clinic = ReferralService {
+        id: new_id(),
+        name: "Clinic".into(),
+        kind: fieldconsult_model::ReferralServiceKind::Health,
+        area: "Bor".into(),
+    };
+    e.store
+        .upsert_referral_services(vec![clinic.clone()])
+        .unwrap();
+    let v = visit(&e);
+    let mut s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
+    s.participants.female.age_18_29 = 4;
+    s.consent.verbal_informed = true;
+    s.ended_at = Some("2026-11-20T10:00:00+03:00".into());
+    s.answers = default_checklist()
+        .topics
+        .iter()
+        .map(|t| fieldconsult_model::ChecklistAnswer {
+            topic: t.code.clone(),
+            response: fieldconsult_model::TopicResponse::Discussed,
+            note: String::new(),
+        })
+        .collect();
+    s.referral = Some(Referral {
+        service_id: Some("not-a-uuid".into()),
+        service_sealed: false,
+    });
+    let err = e
+        .store
+        .save_session(member(&e.team), s.clone())
+        .unwrap_err();
+    let FieldConsultError::Validation { problems } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        problems.iter().any(|p| p.field == "referral.service_id"),
+        "{problems:?}"
+    );
+    let referral = Referral {
+        service_id: Some(clinic.id.clone()),
+        service_sealed: false,
+    };
+    s.referral = Some(referral.clone());
+    let saved = e.store.save_session(member(&e.team), s.clone()).unwrap();
+    assert_eq!(saved.referral, Some(referral.clone()));
+    // A referral alone needs the sector's keys: without them, fail closed.
+    let err = e
+        .store
+        .submit_session(member(&e.team), s.id.clone())
+        .unwrap_err();
+    assert!(
+        matches!(&err, FieldConsultError::NoSealingKeys { .. }),
+        "{err:?}"
+    );
+    let kept = e.store.get_session(s.id.clone()).unwrap().session;
+    assert_eq!(kept.referral, Some(referral));
+    let err = e
+        .store
+        .open_referral_service(member(&e.team), s.id.clone())
+        .unwrap_err();
+    assert!(
+        matches!(&err, FieldConsultError::NothingSealed { field } if field == "referral.service_id"),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn warnings_cross_as_field_and_kind_and_a_withdrawal_erases_a_draft() {
     use fieldconsult_ffi::{FieldWarning, session_warnings};
     use fieldconsult_model::validation::WarningKind;

@@ -1,6 +1,7 @@
-//! The sensitive note on the device: sealed at submission (fail closed without keys), never
-//! sent in plaintext (drafts included) while acks and hashes still agree, kept locally when a
-//! colleague's edit of the draft arrives, and opened offline by a reviewer's device only.
+//! The sealed fields on the device (the sensitive note and a referral's service): sealed at
+//! submission (fail closed without keys), never sent in plaintext (drafts included) while
+//! acks and hashes still agree, kept locally when a colleague's edit of the draft arrives,
+//! and opened offline by a reviewer's device only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -10,7 +11,9 @@ use common::{Fixture, complete_session, key, raw_connection};
 use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{Group, Role, SealError, SealingKeys, Session, Status, Team, TeamId};
+use fieldconsult_model::{
+    Group, Referral, Role, SealError, SealingKeys, Session, Status, Team, TeamId,
+};
 use sync_support::FakeServer;
 
 const NOTE: &str = "She asked that the clinic not be named. NOTE-MARKER-5b1";
@@ -400,4 +403,277 @@ fn a_returned_session_resubmitted_with_a_new_note_seals_the_new_one() {
         .as_str(),
         "A second note, written after the return."
     );
+}
+
+// The service a referral went to is sealed like the note: it can say what was disclosed.
+
+fn draft_with_referral(f: &Fixture) -> Session {
+    let visit = f.visit_of(&f.team_a);
+    let mut s = complete_session(&visit, Group::Women);
+    s.referral = Some(Referral::to(f.referral.id));
+    f.store.save_session(&f.alice(), &s).unwrap()
+}
+
+fn service_ctx(id: &str) -> SealContext<'_> {
+    SealContext::referral_service(id)
+}
+
+#[test]
+fn submission_seals_the_referral_service_and_the_referral_stays_offered() {
+    let f = Fixture::new();
+    let s = draft_with_referral(&f);
+    let service = f.referral.id.to_string();
+    let conn = raw_connection(&f.path);
+    assert!(
+        rows_containing(&conn, &service).contains(&"sessions".to_owned()),
+        "the draft's service is in its row: the scan finds it"
+    );
+    let submitted = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    let referral = submitted.referral.clone().unwrap();
+    assert_eq!(referral.service_id, None, "no plaintext left");
+    let sealed = referral.sealed_service_id.unwrap();
+    assert_eq!(sealed.field, "referral.service_id");
+    let id = s.id.to_string();
+    for reader in [&f.focal_point, &f.escrow] {
+        let opened = seal::open(&sealed, &service_ctx(&id), reader).unwrap();
+        assert_eq!(opened.as_str(), service);
+    }
+    // Sealed for its own field: it does not open as the note.
+    let mut as_note = sealed.clone();
+    as_note.field = "sensitive_note".into();
+    assert_eq!(
+        seal::open(&as_note, &ctx(&id), &f.focal_point).unwrap_err(),
+        SealError::Tampered
+    );
+    // Only the referral directory still names the service; no session, history or outbox
+    // row does.
+    assert_eq!(rows_containing(&conn, &service), ["referral_services"]);
+    let h = f.store.history(&id).unwrap();
+    let submit = h.iter().find(|e| e.action == "submit").unwrap();
+    assert!(submit.fields.contains(&"referral.service_id".to_owned()));
+    assert!(
+        !submit.fields.contains(&"sealed_note".to_owned()),
+        "no note"
+    );
+}
+
+#[test]
+fn submission_of_a_referral_without_keys_fails_closed_and_keeps_the_service() {
+    let f = Fixture::new();
+    let east = Team {
+        id: TeamId::new(),
+        name: "Engagement Team E".into(),
+        sector: "East".into(),
+    };
+    f.store.upsert_teams(std::slice::from_ref(&east)).unwrap();
+    let actor = f.member(&east);
+    let mut s = complete_session(&f.visit_of(&east), Group::Women);
+    s.referral = Some(Referral::to(f.referral.id));
+    f.store.save_session(&actor, &s).unwrap();
+    let err = f.store.submit_session(&actor, &s.id).unwrap_err();
+    assert!(matches!(&err, Error::NoSealingKeys { .. }), "{err:?}");
+    let kept = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(kept.status, Status::Draft);
+    assert_eq!(kept.referral, Some(Referral::to(f.referral.id)));
+}
+
+#[test]
+fn a_draft_referral_service_never_leaves_the_device_and_a_colleagues_edit_keeps_it() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    let s = draft_with_referral(&f);
+    let service = f.referral.id.to_string();
+    f.store.sync(&server, &NoProgress).unwrap();
+    let pushed: Vec<Record> = server
+        .pushes()
+        .into_iter()
+        .flat_map(|p| p.records)
+        .collect();
+    let sent = pushed
+        .iter()
+        .find_map(|r| match r {
+            Record::Session(p) if p.id == s.id => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        sent.referral,
+        Some(Referral::default()),
+        "offered, no service"
+    );
+    let wire = serde_json::to_string(&pushed).unwrap();
+    assert!(
+        !wire.contains(&service),
+        "nothing of the service on the wire"
+    );
+    let record = f.store.get_session(&s.id).unwrap();
+    assert_eq!(record.sync_state, SyncState::Synced);
+    assert_eq!(record.session.referral, Some(Referral::to(f.referral.id)));
+    // A colleague's device edits the draft (it never had the service) and pushes it.
+    let mut theirs = record.session.as_sent();
+    theirs.participants.female.unknown = 4;
+    server.insert(Record::Session(Box::new(theirs)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    let mine = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(mine.participants.female.unknown, 4, "their edit applied");
+    assert_eq!(
+        mine.referral,
+        Some(Referral::to(f.referral.id)),
+        "mine kept"
+    );
+    // A colleague who removes the referral removes it here too.
+    let mut theirs = mine.as_sent();
+    theirs.referral = None;
+    server.insert(Record::Session(Box::new(theirs)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    assert_eq!(f.store.get_session(&s.id).unwrap().session.referral, None);
+}
+
+#[test]
+fn a_referral_offered_without_its_service_cannot_be_submitted() {
+    let f = Fixture::new();
+    let visit = f.visit_of(&f.team_a);
+    let mut s = complete_session(&visit, Group::Women);
+    s.referral = Some(Referral::default());
+    f.store.save_session(&f.alice(), &s).unwrap();
+    let err = f.store.submit_session(&f.alice(), &s.id).unwrap_err();
+    let Error::Validation(errors) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        errors.problem("referral.service_id"),
+        Some(&fieldconsult_model::Problem::Required)
+    );
+}
+
+#[test]
+fn a_returned_session_keeps_its_sealed_service_when_saved_and_a_new_service_replaces_it() {
+    let f = Fixture::new();
+    let s = draft_with_referral(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            &s.id,
+            fieldconsult_model::Decision::Returned,
+            "add counts",
+        )
+        .unwrap();
+    let returned = f.store.get_session(&s.id).unwrap().session;
+    let sealed = returned
+        .referral
+        .clone()
+        .unwrap()
+        .sealed_service_id
+        .unwrap();
+    // The app sends the referral back without its seal (it never holds one): kept.
+    let mut edit = returned.clone();
+    edit.referral = Some(Referral::default());
+    edit.participants.female.unknown = 1;
+    let saved = f.store.save_session(&f.alice(), &edit).unwrap();
+    assert_eq!(
+        saved.referral.as_ref().unwrap().sealed_service_id.as_ref(),
+        Some(&sealed)
+    );
+    let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert_eq!(
+        again.referral.as_ref().unwrap().sealed_service_id.as_ref(),
+        Some(&sealed),
+        "resubmitted without a new service: the seal stays"
+    );
+    // Returned again, and referred to another service: the new one is sealed.
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            &s.id,
+            fieldconsult_model::Decision::Returned,
+            "which service?",
+        )
+        .unwrap();
+    let other = fieldconsult_model::ReferralService {
+        id: fieldconsult_model::ReferralServiceId::new(),
+        name: "Legal aid desk".into(),
+        kind: fieldconsult_model::ReferralServiceKind::Legal,
+        area: "North".into(),
+    };
+    f.store
+        .upsert_referral_services(std::slice::from_ref(&other))
+        .unwrap();
+    let mut edit = f.store.get_session(&s.id).unwrap().session;
+    edit.referral = Some(Referral::to(other.id));
+    f.store.save_session(&f.alice(), &edit).unwrap();
+    let third = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    let id = s.id.to_string();
+    let opened = seal::open(
+        third
+            .referral
+            .as_ref()
+            .unwrap()
+            .sealed_service_id
+            .as_ref()
+            .unwrap(),
+        &service_ctx(&id),
+        &f.focal_point,
+    )
+    .unwrap();
+    assert_eq!(opened.as_str(), other.id.to_string());
+}
+
+#[test]
+fn a_reviewer_device_opens_the_referral_service_offline_and_a_moved_seal_does_not_open() {
+    let f = Fixture::new();
+    let reviewer = reviewer_device(&f);
+    let public = reviewer.store.sealing_public_key().unwrap();
+    f.store
+        .upsert_sealing_keys(&[SealingKeys {
+            sector: "North".into(),
+            focal_point_keys: vec![public],
+            escrow_key: None,
+        }])
+        .unwrap();
+    let team_server = enrolled(&f);
+    let s = draft_with_referral(&f);
+    f.store.submit_session(&f.alice(), &s.id).unwrap();
+    f.store.sync(&team_server, &NoProgress).unwrap();
+    relay(&team_server, &reviewer);
+    let actor = f.north_reviewer();
+    let opened = reviewer.store.open_referral_service(&actor, &s.id).unwrap();
+    assert_eq!(opened, f.referral.id);
+    let h = reviewer.store.history(&s.id.to_string()).unwrap();
+    let entry = h
+        .iter()
+        .find(|e| e.action == "open_referral_service")
+        .unwrap();
+    assert_eq!(entry.fields, ["referral.service_id"]);
+    assert!(
+        h.iter()
+            .all(|e| !format!("{e:?}").contains(&f.referral.id.to_string()))
+    );
+    // Nothing sealed as the note: a typed error naming the field.
+    let err = reviewer
+        .store
+        .open_sensitive_note(&actor, &s.id)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NothingSealed {
+                field: "sensitive_note",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A forger on the path moves the sealed service into the note's place.
+    let mut forged = reviewer.store.get_session(&s.id).unwrap().session;
+    let mut moved = forged.referral.clone().unwrap().sealed_service_id.unwrap();
+    moved.field = "sensitive_note".into();
+    forged.sealed_note = Some(moved);
+    reviewer.server.insert(Record::Session(Box::new(forged)));
+    reviewer.store.sync(&reviewer.server, &NoProgress).unwrap();
+    let err = reviewer
+        .store
+        .open_sensitive_note(&actor, &s.id)
+        .unwrap_err();
+    assert!(matches!(err, Error::Seal(SealError::Tampered)), "{err:?}");
 }

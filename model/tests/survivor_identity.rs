@@ -127,13 +127,24 @@ fn every_string_of_a_session_is_a_code_an_id_a_time_or_a_known_free_text_field()
 }
 
 #[test]
-fn a_referral_has_no_free_text_field_only_the_service_id() {
+fn a_referral_has_no_free_text_field_only_the_service_id_plain_or_sealed() {
     let referral_fields: Vec<&str> = FIELDS
         .iter()
         .map(|(p, _)| *p)
         .filter(|p| p.starts_with("session.referral"))
         .collect();
-    assert_eq!(referral_fields, ["session.referral.service_id"]);
+    assert_eq!(
+        referral_fields,
+        [
+            "session.referral.service_id",
+            // The seal of that id, machine-made: version, field name, key ids, ciphertext.
+            "session.referral.sealed_service_id.version",
+            "session.referral.sealed_service_id.field",
+            "session.referral.sealed_service_id.copies[].key_id",
+            "session.referral.sealed_service_id.copies[].enc",
+            "session.referral.sealed_service_id.copies[].ct",
+        ]
+    );
     assert!(FREE_TEXT.iter().all(|p| !p.starts_with("session.referral")));
     let json = serde_json::to_value(full_session().referral.unwrap()).unwrap();
     let service_id = json["service_id"].as_str().unwrap();

@@ -1,6 +1,7 @@
-//! The server and sealed notes: a plaintext sensitive note is refused whatever the status,
-//! naming the field; a sealed one is stored as the opaque value it is and relayed as is;
-//! sealing keys are set by the admin command and served to every device as reference data.
+//! The server and sealed fields: a plaintext sensitive note or referral service is refused
+//! whatever the status, naming the field; a sealed one is stored as the opaque value it is and
+//! relayed as is; sealing keys are set by the admin command and served to every device as
+//! reference data.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -8,7 +9,7 @@ mod common;
 use common::{Server, new_change, seal_note, submitted_session, visit_and_session};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::{AckOutcome, Record};
-use fieldconsult_model::{Problem, RecipientSecret, Status};
+use fieldconsult_model::{Problem, RecipientSecret, Referral, ReferralServiceId, Status};
 use fieldconsult_server::Storage;
 
 const NOTE: &str = "PLAINTEXT-NOTE-must-not-be-stored";
@@ -52,6 +53,80 @@ async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
     }
     let db = std::fs::read(server.db_path()).unwrap();
     assert!(!db.windows(NOTE.len()).any(|w| w == NOTE.as_bytes()));
+}
+
+#[tokio::test]
+async fn a_pushed_session_with_a_plaintext_referral_service_is_refused_naming_the_field() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    server
+        .push(&a, vec![new_change(Record::Visit(visit.clone()))])
+        .await;
+    let service = ReferralServiceId::new();
+    for status in [Status::Draft, Status::Submitted] {
+        let mut s = submitted_session(&visit);
+        s.status = status;
+        s.referral = Some(Referral::to(service));
+        let acks = server
+            .push(&a, vec![new_change(Record::Session(Box::new(s.clone())))])
+            .await;
+        match &acks[0].outcome {
+            AckOutcome::Rejected { reason, problems } => {
+                assert_eq!(reason, "validation");
+                assert!(
+                    problems.iter().any(
+                        |p| p.field == "referral.service_id" && p.problem == Problem::NotSealed
+                    ),
+                    "{problems:?}"
+                );
+            }
+            other => panic!("{status:?}: {other:?}"),
+        }
+        assert!(
+            server
+                .storage
+                .get_record("session", &s.id.to_string())
+                .unwrap()
+                .is_none(),
+            "nothing stored"
+        );
+    }
+    // As a device sends them: a draft's referral without its service, a submitted one's
+    // sealed; both stored, and the plaintext id is nowhere in the server's file.
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    draft.referral = Some(Referral::default());
+    let mut submitted = submitted_session(&visit);
+    let reader = RecipientSecret::generate().unwrap();
+    let id = submitted.id.to_string();
+    submitted.referral = Some(Referral {
+        service_id: None,
+        sealed_service_id: Some(
+            seal::seal(
+                &service.to_string(),
+                &SealContext::referral_service(&id),
+                &[reader.public_key().clone()],
+            )
+            .unwrap(),
+        ),
+    });
+    let acks = server
+        .push(
+            &a,
+            vec![
+                new_change(Record::Session(Box::new(draft))),
+                new_change(Record::Session(Box::new(submitted))),
+            ],
+        )
+        .await;
+    assert!(
+        acks.iter().all(|a| a.outcome == AckOutcome::Stored),
+        "{acks:?}"
+    );
+    let db = std::fs::read(server.db_path()).unwrap();
+    let needle = service.to_string();
+    assert!(!db.windows(needle.len()).any(|w| w == needle.as_bytes()));
 }
 
 #[tokio::test]

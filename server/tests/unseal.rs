@@ -12,12 +12,13 @@ use std::process::Output;
 use common::{Server, submitted_session, visit_and_session};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::AckOutcome;
-use fieldconsult_model::{RecipientKey, RecipientSecret, Session, SessionId, Status};
+use fieldconsult_model::{RecipientKey, RecipientSecret, Referral, Session, SessionId, Status};
 use fieldconsult_server::audit::{self, StoredAuditEntry};
 use fieldconsult_server::unseal::{self, UnsealError};
 use fieldconsult_server::{SqliteStorage, Storage};
 
 const NOTE: &str = "ESCROW-NOTE-elle a parlé du poste de contrôle";
+const SERVICE: &str = "0190c7a6-0000-7000-8000-00000000c11c";
 const WHY: &str = "focal point's phone lost; note needed for referral follow-up";
 
 fn cli(db: &Path, args: &[&str]) -> Output {
@@ -58,6 +59,14 @@ fn seal_to_focal_point_and_escrow(s: &mut Session, text: &str, escrow: &Recipien
     s.sealed_note =
         Some(seal::seal(text, &ctx, &[focal.public_key().clone(), escrow.clone()]).unwrap());
     s.sensitive_note.clear();
+    // And the service its referral went to, as submission seals it.
+    let ctx = SealContext::referral_service(&id);
+    s.referral = Some(Referral {
+        service_id: None,
+        sealed_service_id: Some(
+            seal::seal(SERVICE, &ctx, &[focal.public_key().clone(), escrow.clone()]).unwrap(),
+        ),
+    });
 }
 
 /// A server holding one submitted session whose note is sealed to a focal point and to the
@@ -158,6 +167,57 @@ async fn unseal_prints_the_escrow_copy_after_auditing_the_request_without_the_no
     assert!(
         !db.windows(NOTE.len()).any(|w| w == NOTE.as_bytes()),
         "the server's file never holds the note"
+    );
+}
+
+#[tokio::test]
+async fn unseal_of_the_referral_service_prints_the_service_id_and_audits_the_field() {
+    let f = fixture().await;
+    let id = f.session.id.to_string();
+    let key = f.key_file.to_str().unwrap();
+    let out = cli(
+        &f.server.db_path(),
+        &[
+            "unseal",
+            "--session",
+            &id,
+            "--field",
+            "referral-service",
+            "--escrow-key",
+            key,
+            "--why",
+            WHY,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{SERVICE}\n"));
+    let requests = decryption_requests(f.server.storage.as_ref());
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].target.contains("field:referral.service_id"),
+        "{}",
+        requests[0].target
+    );
+    // The default field is the note, and the log says so.
+    let out = cli(
+        &f.server.db_path(),
+        &[
+            "unseal",
+            "--session",
+            &id,
+            "--escrow-key",
+            key,
+            "--why",
+            WHY,
+        ],
+    );
+    assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
+    let requests = decryption_requests(f.server.storage.as_ref());
+    assert!(requests[1].target.contains("field:sensitive_note"));
+    let db = std::fs::read(f.server.db_path()).unwrap();
+    assert!(
+        !db.windows(SERVICE.len()).any(|w| w == SERVICE.as_bytes()),
+        "the server's file never holds the service id"
     );
 }
 

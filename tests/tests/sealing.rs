@@ -1,12 +1,13 @@
-//! End to end, with the real server binary: a team device seals the sensitive note it wrote
-//! and syncs; the server's database and every file it wrote hold only ciphertext, drafts
-//! included; a reviewer device pulls the session and opens the note offline.
+//! End to end, with the real server binary: a team device seals the sensitive note it wrote,
+//! and the service its referral went to, and syncs; the server's database and every file it
+//! wrote hold only ciphertext, drafts included; a reviewer device pulls the session and opens
+//! both offline.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use fieldconsult_core::NoProgress;
 use fieldconsult_e2e::{Mission, complete_session};
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{Group, RecipientSecret, Status};
+use fieldconsult_model::{Group, RecipientSecret, Referral, ReferralServiceId, Status};
 use fieldconsult_server::storage::Storage;
 
 const NOTE: &str = "Two women asked for the clinic hours privately. NOTE-MARKER-e2e-91c";
@@ -56,6 +57,12 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
         &focal_point_key,
         Some(&escrow.public_key().to_hex()),
     );
+    let clinic: ReferralServiceId = mission
+        .admin(&[
+            "referral", "add", "--name", "Clinic", "--kind", "health", "--area", "Yei",
+        ])
+        .parse()
+        .unwrap();
     let tablet = mission.team_device(team, "team-3-tablet");
     assert!(
         tablet.store.sealing_keys("West").unwrap().is_some(),
@@ -66,6 +73,7 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
     let visit = tablet.visit();
     let mut s = complete_session(&visit, Group::Women);
     s.sensitive_note = NOTE.into();
+    s.referral = Some(Referral::to(clinic));
     tablet.store.save_session(&tablet.actor, &s).unwrap();
     tablet
         .store
@@ -73,6 +81,15 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
         .unwrap();
     assert_eq!(tablet.session(&s.id).session.sensitive_note, NOTE);
     assert!(files_holding_the_note(mission.dir()).is_empty());
+    let held = mission
+        .storage()
+        .get_record("session", &s.id.to_string())
+        .unwrap()
+        .unwrap();
+    match &held.record {
+        Record::Session(held) => assert_eq!(held.referral, Some(Referral::default())),
+        other => panic!("{other:?}"),
+    }
 
     // Submitted: sealed on the tablet, plaintext gone there, ciphertext on the server.
     let submitted = tablet.store.submit_session(&tablet.actor, &s.id).unwrap();
@@ -92,6 +109,9 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
             assert_eq!(held.status, Status::Submitted);
             assert!(held.sensitive_note.is_empty());
             assert_eq!(held.sealed_note, submitted.sealed_note);
+            let referral = held.referral.clone().unwrap();
+            assert_eq!(referral.service_id, None);
+            assert!(referral.sealed_service_id.is_some());
         }
         other => panic!("{other:?}"),
     }
@@ -121,12 +141,18 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
         .open_sensitive_note(&reviewer.actor, &s.id)
         .unwrap();
     assert_eq!(text.as_str(), NOTE);
-    let opened = reviewer
+    let service = reviewer
+        .store
+        .open_referral_service(&reviewer.actor, &s.id)
+        .unwrap();
+    assert_eq!(service, clinic);
+    let opened: Vec<String> = reviewer
         .store
         .history(&s.id.to_string())
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == "open_sensitive_note")
-        .count();
-    assert_eq!(opened, 1);
+        .filter(|e| e.action.starts_with("open_"))
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(opened, ["open_sensitive_note", "open_referral_service"]);
 }

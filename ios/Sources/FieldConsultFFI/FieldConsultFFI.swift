@@ -926,10 +926,17 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func monthlyReport(scope: ReportScope, month: String, format: ReportFormat, language: Language, minCell: UInt32, listener: ProgressListener?, cancel: CancellationToken?) throws  -> [ReportFile]
     
     /**
+     * Opens the sealed service of a pulled session's referral, offline, like
+     * `openSensitiveNote` (same errors, same history entry): the id of a service of the
+     * referral directory (`referralServices`). Show it, never store or log it.
+     */
+    func openReferralService(actor: Identity, sessionId: String) throws  -> String
+    
+    /**
      * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
      * and records in the local history who opened it and when (never the text). Fails with
-     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
-     * `SealedNoteTampered`. Show the text, never store or log it.
+     * `NothingSealed`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedFieldTampered`. Show the text, never store or log it.
      */
     func openSensitiveNote(actor: Identity, sessionId: String) throws  -> String
     
@@ -1405,10 +1412,26 @@ open func monthlyReport(scope: ReportScope, month: String, format: ReportFormat,
 }
     
     /**
+     * Opens the sealed service of a pulled session's referral, offline, like
+     * `openSensitiveNote` (same errors, same history entry): the id of a service of the
+     * referral directory (`referralServices`). Show it, never store or log it.
+     */
+open func openReferralService(actor: Identity, sessionId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_referral_service(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIdentity_lower(actor),
+        FfiConverterString.lower(sessionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
      * and records in the local history who opened it and when (never the text). Fails with
-     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
-     * `SealedNoteTampered`. Show the text, never store or log it.
+     * `NothingSealed`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedFieldTampered`. Show the text, never store or log it.
      */
 open func openSensitiveNote(actor: Identity, sessionId: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
@@ -4617,6 +4640,80 @@ public func FfiConverterTypePriorityStat_lower(_ value: PriorityStat) -> RustBuf
 
 
 /**
+ * A referral offered during the session. Which service it went to is sealed at submission,
+ * like the sensitive note: it can say what was disclosed.
+ */
+public struct Referral: Equatable, Hashable {
+    /**
+     * The service of the referral directory (id), in plaintext: set by the author while
+     * writing; `None` once submission has sealed it, and on every other device.
+     */
+    public var serviceId: String?
+    /**
+     * Whether a sealed service is held (read-only: set by submission; a focal point opens it
+     * with `openReferralService`). Kept when the session is saved with its referral.
+     */
+    public var serviceSealed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The service of the referral directory (id), in plaintext: set by the author while
+         * writing; `None` once submission has sealed it, and on every other device.
+         */serviceId: String?, 
+        /**
+         * Whether a sealed service is held (read-only: set by submission; a focal point opens it
+         * with `openReferralService`). Kept when the session is saved with its referral.
+         */serviceSealed: Bool) {
+        self.serviceId = serviceId
+        self.serviceSealed = serviceSealed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Referral: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReferral: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Referral {
+        return
+            try Referral(
+                serviceId: FfiConverterOptionString.read(from: &buf), 
+                serviceSealed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Referral, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.serviceId, into: &buf)
+        FfiConverterBool.write(value.serviceSealed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferral_lift(_ buf: RustBuffer) throws -> Referral {
+    return try FfiConverterTypeReferral.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferral_lower(_ value: Referral) -> RustBuffer {
+    return FfiConverterTypeReferral.lower(value)
+}
+
+
+/**
  * A service of the referral directory.
  */
 public struct ReferralService: Equatable, Hashable {
@@ -4958,9 +5055,9 @@ public struct Session: Equatable, Hashable {
      */
     public var concerns: [Concern]
     /**
-     * The referral service offered, if any (id).
+     * The referral offered, if any.
      */
-    public var referralServiceId: String?
+    public var referral: Referral?
     /**
      * For the gender unit only.
      */
@@ -5019,8 +5116,8 @@ public struct Session: Equatable, Hashable {
          * Concerns.
          */concerns: [Concern], 
         /**
-         * The referral service offered, if any (id).
-         */referralServiceId: String?, 
+         * The referral offered, if any.
+         */referral: Referral?, 
         /**
          * For the gender unit only.
          */sensitiveNote: String, 
@@ -5042,7 +5139,7 @@ public struct Session: Equatable, Hashable {
         self.answers = answers
         self.priorities = priorities
         self.concerns = concerns
-        self.referralServiceId = referralServiceId
+        self.referral = referral
         self.sensitiveNote = sensitiveNote
         self.status = status
     }
@@ -5078,7 +5175,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
                 answers: FfiConverterSequenceTypeChecklistAnswer.read(from: &buf), 
                 priorities: FfiConverterSequenceTypePriority.read(from: &buf), 
                 concerns: FfiConverterSequenceTypeConcern.read(from: &buf), 
-                referralServiceId: FfiConverterOptionString.read(from: &buf), 
+                referral: FfiConverterOptionTypeReferral.read(from: &buf), 
                 sensitiveNote: FfiConverterString.read(from: &buf), 
                 status: FfiConverterTypeStatus.read(from: &buf)
         )
@@ -5100,7 +5197,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
         FfiConverterSequenceTypeChecklistAnswer.write(value.answers, into: &buf)
         FfiConverterSequenceTypePriority.write(value.priorities, into: &buf)
         FfiConverterSequenceTypeConcern.write(value.concerns, into: &buf)
-        FfiConverterOptionString.write(value.referralServiceId, into: &buf)
+        FfiConverterOptionTypeReferral.write(value.referral, into: &buf)
         FfiConverterString.write(value.sensitiveNote, into: &buf)
         FfiConverterTypeStatus.write(value.status, into: &buf)
     }
@@ -6875,17 +6972,21 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
          */sector: String
     )
     /**
-     * The session carries no sealed note.
+     * The session carries nothing sealed in this field.
      */
-    case NoSealedNote
+    case NothingSealed(
+        /**
+         * The field (`sensitive_note`, `referral.service_id`).
+         */field: String
+    )
     /**
-     * This device holds no key the note was sealed to.
+     * This device holds no key the field was sealed to.
      */
     case NotARecipient
     /**
-     * The sealed note does not open: altered, or moved from another record.
+     * The sealed field does not open: altered, or moved from another record or field.
      */
-    case SealedNoteTampered
+    case SealedFieldTampered
     /**
      * The store failed (I/O, corruption, SQLite), or the server broke the protocol.
      */
@@ -6987,9 +7088,11 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
         case 25: return .NoSealingKeys(
             sector: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .NoSealedNote
+        case 26: return .NothingSealed(
+            field: try FfiConverterString.read(from: &buf)
+            )
         case 27: return .NotARecipient
-        case 28: return .SealedNoteTampered
+        case 28: return .SealedFieldTampered
         case 29: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
@@ -7125,15 +7228,16 @@ public struct FfiConverterTypeFieldConsultError: FfiConverterRustBuffer {
             FfiConverterString.write(sector, into: &buf)
             
         
-        case .NoSealedNote:
+        case let .NothingSealed(field):
             writeInt(&buf, Int32(26))
-        
+            FfiConverterString.write(field, into: &buf)
+            
         
         case .NotARecipient:
             writeInt(&buf, Int32(27))
         
         
-        case .SealedNoteTampered:
+        case .SealedFieldTampered:
             writeInt(&buf, Int32(28))
         
         
@@ -9052,6 +9156,30 @@ fileprivate struct FfiConverterOptionTypePriorityStat: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeReferral: FfiConverterRustBuffer {
+    typealias SwiftType = Referral?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReferral.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReferral.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
     typealias SwiftType = Session?
 
@@ -10061,7 +10189,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() != 58189) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() != 6840) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_referral_service() != 52202) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() != 34870) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() != 39354) {

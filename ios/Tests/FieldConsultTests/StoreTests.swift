@@ -45,7 +45,29 @@ final class StoreTests: XCTestCase {
             guard case FieldConsultError.NoSealingKeys = error else { return XCTFail("got \(error)") }
         }
         XCTAssertThrowsError(try f.store.raw.openSensitiveNote(actor: f.member, sessionId: s.id)) { error in
-            guard case FieldConsultError.NoSealedNote = error else { return XCTFail("got \(error)") }
+            guard case FieldConsultError.NothingSealed(let field) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(field, "sensitive_note")
+        }
+    }
+
+    func testAReferralKeepsItsServiceOnTheDeviceAndWithoutSectorKeysStaysADraft() throws {
+        let f = try Fixture()
+        let clinic = ReferralService(id: newId(), name: "Clinic", kind: .health, area: "Yei")
+        try f.store.raw.upsertReferralServices(services: [clinic])
+        let referral = Referral(serviceId: clinic.id, serviceSealed: false)
+        var draft = try f.completeSession(f.visit(), .women)
+        draft.referral = referral
+        let s = try f.store.raw.saveSession(actor: f.member, session: draft)
+        XCTAssertEqual(s.referral, referral)
+        // Which service can say what was disclosed: it is sealed at submission, so a referral
+        // alone needs the sector's keys, and fails closed without them.
+        XCTAssertThrowsError(try f.store.raw.submitSession(actor: f.member, sessionId: s.id)) { error in
+            guard case FieldConsultError.NoSealingKeys = error else { return XCTFail("got \(error)") }
+        }
+        XCTAssertEqual(try f.store.raw.getSession(sessionId: s.id).session.referral, referral)
+        XCTAssertThrowsError(try f.store.raw.openReferralService(actor: f.member, sessionId: s.id)) { error in
+            guard case FieldConsultError.NothingSealed(let field) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(field, "referral.service_id")
         }
     }
 

@@ -10,7 +10,11 @@ import kotlin.test.assertTrue
 import org.fieldconsult.ffi.FieldConsultException
 import org.fieldconsult.ffi.Group
 import org.fieldconsult.ffi.PriorityCategory
+import org.fieldconsult.ffi.Referral
+import org.fieldconsult.ffi.ReferralService
+import org.fieldconsult.ffi.ReferralServiceKind
 import org.fieldconsult.ffi.coreVersion
+import org.fieldconsult.ffi.newId
 
 class StoreTest {
     @Test
@@ -28,7 +32,24 @@ class StoreTest {
         val s = f.store.raw.saveSession(f.member, draft)
         assertFailsWith<FieldConsultException.NoSealingKeys> { f.store.raw.submitSession(f.member, s.id) }
         assertEquals("stays on this device", f.store.raw.getSession(s.id).session.sensitiveNote)
-        assertFailsWith<FieldConsultException.NoSealedNote> { f.store.raw.openSensitiveNote(f.member, s.id) }
+        val e = assertFailsWith<FieldConsultException.NothingSealed> { f.store.raw.openSensitiveNote(f.member, s.id) }
+        assertEquals("sensitive_note", e.field)
+    }
+
+    @Test
+    fun aReferralKeepsItsServiceOnTheDeviceAndWithoutSectorKeysStaysADraft(): Unit = Fixture().use { f ->
+        val clinic = ReferralService(id = newId(), name = "Clinic", kind = ReferralServiceKind.HEALTH, area = "Yei")
+        f.store.raw.upsertReferralServices(listOf(clinic))
+        val referral = Referral(serviceId = clinic.id, serviceSealed = false)
+        val draft = f.completeSession(f.visit(), Group.WOMEN).copy(referral = referral)
+        val s = f.store.raw.saveSession(f.member, draft)
+        assertEquals(referral, s.referral)
+        // Which service can say what was disclosed: it is sealed at submission, so a referral
+        // alone needs the sector's keys, and fails closed without them.
+        assertFailsWith<FieldConsultException.NoSealingKeys> { f.store.raw.submitSession(f.member, s.id) }
+        assertEquals(referral, f.store.raw.getSession(s.id).session.referral)
+        val e = assertFailsWith<FieldConsultException.NothingSealed> { f.store.raw.openReferralService(f.member, s.id) }
+        assertEquals("referral.service_id", e.field)
     }
 
     @Test

@@ -785,6 +785,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_referral_service(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison(
@@ -920,6 +922,8 @@ internal object UniffiLib {
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_list_sessions(`ptr`: Long,`filter`: RustBuffer.ByValue,`limit`: Int,`after`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_monthly_report(`ptr`: Long,`scope`: RustBuffer.ByValue,`month`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,`minCell`: Int,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_referral_service(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_sensitive_note(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1215,7 +1219,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_monthly_report() and 0xFFFF) != 58189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() and 0xFFFF) != 6840) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_referral_service() and 0xFFFF) != 52202) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_open_sensitive_note() and 0xFFFF) != 34870) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_paired_comparison() and 0xFFFF) != 39354) {
@@ -2235,10 +2242,17 @@ public interface FieldConsultStoreInterface {
     fun `monthlyReport`(`scope`: ReportScope, `month`: kotlin.String, `format`: ReportFormat, `language`: Language, `minCell`: kotlin.UInt = 5u, `listener`: ProgressListener? = null, `cancel`: CancellationToken? = null): List<ReportFile>
     
     /**
+     * Opens the sealed service of a pulled session's referral, offline, like
+     * `openSensitiveNote` (same errors, same history entry): the id of a service of the
+     * referral directory (`referralServices`). Show it, never store or log it.
+     */
+    fun `openReferralService`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String
+    
+    /**
      * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
      * and records in the local history who opened it and when (never the text). Fails with
-     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
-     * `SealedNoteTampered`. Show the text, never store or log it.
+     * `NothingSealed`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedFieldTampered`. Show the text, never store or log it.
      */
     fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String
     
@@ -2842,10 +2856,31 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
+     * Opens the sealed service of a pulled session's referral, offline, like
+     * `openSensitiveNote` (same errors, same history entry): the id of a service of the
+     * referral directory (`referralServices`). Show it, never store or log it.
+     */
+    @Throws(FieldConsultException::class)override fun `openReferralService`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_open_referral_service(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterString.lower(`sessionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Opens the sealed sensitive note of a pulled session, offline, with this device's key,
      * and records in the local history who opened it and when (never the text). Fails with
-     * `NoSealedNote`, `NotARecipient` (this device holds no key the note was sealed to) or
-     * `SealedNoteTampered`. Show the text, never store or log it.
+     * `NothingSealed`, `NotARecipient` (this device holds no key the note was sealed to) or
+     * `SealedFieldTampered`. Show the text, never store or log it.
      */
     @Throws(FieldConsultException::class)override fun `openSensitiveNote`(`actor`: Identity, `sessionId`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
@@ -5749,6 +5784,56 @@ public object FfiConverterTypePriorityStat: FfiConverterRustBuffer<PriorityStat>
 
 
 /**
+ * A referral offered during the session. Which service it went to is sealed at submission,
+ * like the sensitive note: it can say what was disclosed.
+ */
+data class Referral (
+    /**
+     * The service of the referral directory (id), in plaintext: set by the author while
+     * writing; `None` once submission has sealed it, and on every other device.
+     */
+    var `serviceId`: kotlin.String?
+    , 
+    /**
+     * Whether a sealed service is held (read-only: set by submission; a focal point opens it
+     * with `openReferralService`). Kept when the session is saved with its referral.
+     */
+    var `serviceSealed`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReferral: FfiConverterRustBuffer<Referral> {
+    override fun read(buf: ByteBuffer): Referral {
+        return Referral(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Referral) = (
+            FfiConverterOptionalString.allocationSize(value.`serviceId`) +
+            FfiConverterBoolean.allocationSize(value.`serviceSealed`)
+    )
+
+    override fun write(value: Referral, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`serviceId`, buf)
+            FfiConverterBoolean.write(value.`serviceSealed`, buf)
+    }
+}
+
+
+
+/**
  * A service of the referral directory.
  */
 data class ReferralService (
@@ -6025,9 +6110,9 @@ data class Session (
     var `concerns`: List<Concern>
     , 
     /**
-     * The referral service offered, if any (id).
+     * The referral offered, if any.
      */
-    var `referralServiceId`: kotlin.String?
+    var `referral`: Referral?
     , 
     /**
      * For the gender unit only.
@@ -6069,7 +6154,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeChecklistAnswer.read(buf),
             FfiConverterSequenceTypePriority.read(buf),
             FfiConverterSequenceTypeConcern.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeReferral.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeStatus.read(buf),
         )
@@ -6091,7 +6176,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeChecklistAnswer.allocationSize(value.`answers`) +
             FfiConverterSequenceTypePriority.allocationSize(value.`priorities`) +
             FfiConverterSequenceTypeConcern.allocationSize(value.`concerns`) +
-            FfiConverterOptionalString.allocationSize(value.`referralServiceId`) +
+            FfiConverterOptionalTypeReferral.allocationSize(value.`referral`) +
             FfiConverterString.allocationSize(value.`sensitiveNote`) +
             FfiConverterTypeStatus.allocationSize(value.`status`)
     )
@@ -6112,7 +6197,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeChecklistAnswer.write(value.`answers`, buf)
             FfiConverterSequenceTypePriority.write(value.`priorities`, buf)
             FfiConverterSequenceTypeConcern.write(value.`concerns`, buf)
-            FfiConverterOptionalString.write(value.`referralServiceId`, buf)
+            FfiConverterOptionalTypeReferral.write(value.`referral`, buf)
             FfiConverterString.write(value.`sensitiveNote`, buf)
             FfiConverterTypeStatus.write(value.`status`, buf)
     }
@@ -7456,16 +7541,21 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
-     * The session carries no sealed note.
+     * The session carries nothing sealed in this field.
      */
-    class NoSealedNote(
+    class NothingSealed(
+        
+        /**
+         * The field (`sensitive_note`, `referral.service_id`).
+         */
+        val `field`: kotlin.String
         ) : FieldConsultException() {
         override val message
-            get() = ""
+            get() = "field=${ `field` }"
     }
     
     /**
-     * This device holds no key the note was sealed to.
+     * This device holds no key the field was sealed to.
      */
     class NotARecipient(
         ) : FieldConsultException() {
@@ -7474,9 +7564,9 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
-     * The sealed note does not open: altered, or moved from another record.
+     * The sealed field does not open: altered, or moved from another record or field.
      */
-    class SealedNoteTampered(
+    class SealedFieldTampered(
         ) : FieldConsultException() {
         override val message
             get() = ""
@@ -7585,9 +7675,11 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
             25 -> FieldConsultException.NoSealingKeys(
                 FfiConverterString.read(buf),
                 )
-            26 -> FieldConsultException.NoSealedNote()
+            26 -> FieldConsultException.NothingSealed(
+                FfiConverterString.read(buf),
+                )
             27 -> FieldConsultException.NotARecipient()
-            28 -> FieldConsultException.SealedNoteTampered()
+            28 -> FieldConsultException.SealedFieldTampered()
             29 -> FieldConsultException.Storage(
                 FfiConverterString.read(buf),
                 )
@@ -7717,15 +7809,16 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 4UL
                 + FfiConverterString.allocationSize(value.`sector`)
             )
-            is FieldConsultException.NoSealedNote -> (
+            is FieldConsultException.NothingSealed -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`field`)
             )
             is FieldConsultException.NotARecipient -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
-            is FieldConsultException.SealedNoteTampered -> (
+            is FieldConsultException.SealedFieldTampered -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -7861,15 +7954,16 @@ public object FfiConverterTypeFieldConsultError : FfiConverterRustBuffer<FieldCo
                 FfiConverterString.write(value.`sector`, buf)
                 Unit
             }
-            is FieldConsultException.NoSealedNote -> {
+            is FieldConsultException.NothingSealed -> {
                 buf.putInt(26)
+                FfiConverterString.write(value.`field`, buf)
                 Unit
             }
             is FieldConsultException.NotARecipient -> {
                 buf.putInt(27)
                 Unit
             }
-            is FieldConsultException.SealedNoteTampered -> {
+            is FieldConsultException.SealedFieldTampered -> {
                 buf.putInt(28)
                 Unit
             }
@@ -9212,6 +9306,38 @@ public object FfiConverterOptionalTypePriorityStat: FfiConverterRustBuffer<Prior
         } else {
             buf.put(1)
             FfiConverterTypePriorityStat.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeReferral: FfiConverterRustBuffer<Referral?> {
+    override fun read(buf: ByteBuffer): Referral? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReferral.read(buf)
+    }
+
+    override fun allocationSize(value: Referral?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReferral.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Referral?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReferral.write(value, buf)
         }
     }
 }
