@@ -1,5 +1,6 @@
 //! Exports of accepted sessions for the gender unit: CSV (one row per session, wide
-//! sex × age columns) and JSON Lines. The sensitive note never leaves the server this way.
+//! sex × age columns) and JSON Lines. The sensitive fields (the note and the referral
+//! service, plaintext or sealed) never leave the server this way.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -55,7 +56,7 @@ pub enum ExportError {
 /// An accepted session with what a report needs around it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportedSession {
-    /// The session, its sensitive note removed.
+    /// The session, its sensitive fields removed (a referral shows only as offered).
     pub session: Session,
     /// The visit's team, if known.
     pub team: Option<Team>,
@@ -66,7 +67,7 @@ pub struct ExportedSession {
 }
 
 /// Every accepted session, oldest first, with its team, community and visit; sensitive
-/// note and visit notes emptied.
+/// fields and visit notes removed.
 pub fn accepted_sessions(storage: &dyn Storage) -> Result<Vec<ExportedSession>, ExportError> {
     let stored = crate::reports::stored(storage)?;
     let teams: HashMap<_, _> = stored.teams.into_iter().map(|t| (t.id, t)).collect();

@@ -245,12 +245,7 @@ pub fn unseal(
         id: id.clone(),
         field,
     })?;
-    let ctx = SealContext {
-        kind: "session",
-        id: &id,
-        field,
-    };
-    seal::open(sealed, &ctx, escrow).map_err(|e| match e {
+    seal::open(sealed, &SealContext::session_field(&id, field), escrow).map_err(|e| match e {
         SealError::NoCopyForKey { key_id } => UnsealError::NoCopyForKey {
             id: id.clone(),
             field,

@@ -174,12 +174,24 @@ async fn health_and_readiness_answer_ok() {
 }
 
 #[tokio::test]
-async fn the_csv_export_has_accepted_sessions_but_never_the_sensitive_note() {
+async fn the_exports_have_accepted_sessions_but_never_a_sensitive_field() {
     let server = Server::new();
     let a = server.member(&server.team_a).await;
     let reviewer = server.reviewer("West").await;
     let visit = server.visit(&server.team_a);
-    let session = submitted_session(&visit);
+    let mut session = submitted_session(&visit);
+    let id = session.id.to_string();
+    let reader = fieldconsult_model::RecipientSecret::generate().unwrap();
+    let service = fieldconsult_model::crypto::seal::seal(
+        &fieldconsult_model::ReferralServiceId::new().to_string(),
+        &fieldconsult_model::crypto::seal::SealContext::referral_service(&id),
+        &[reader.public_key().clone()],
+    )
+    .unwrap();
+    session.referral = Some(fieldconsult_model::Referral {
+        service_id: None,
+        sealed_service_id: Some(service.clone()),
+    });
     server.push(&a, visit_and_session(&visit, &session)).await;
     let review = acceptance(&session);
     server
@@ -200,6 +212,18 @@ async fn the_csv_export_has_accepted_sessions_but_never_the_sensitive_note() {
             !text.contains(&sealed.copies[0].ct) && !text.contains(&sealed.copies[0].key_id),
             "{format:?} carries the sealed note"
         );
+        assert!(
+            !text.contains(&service.copies[0].ct),
+            "{format:?} carries the sealed referral service"
+        );
+        if format == Format::Jsonl {
+            let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+            assert_eq!(
+                line["session"]["referral"],
+                serde_json::json!({}),
+                "offered, nothing of the service"
+            );
+        }
         if format == Format::Csv {
             let mut lines = text.lines();
             let header = lines.next().unwrap();

@@ -264,12 +264,7 @@ impl Store {
                     key_id: "none (this device has no sealing key)".to_owned(),
                 })
             })?;
-            let ctx = SealContext {
-                kind: "session",
-                id: &id_s,
-                field,
-            };
-            let text = seal::open(sealed, &ctx, &me)?;
+            let text = seal::open(sealed, &SealContext::session_field(&id_s, field), &me)?;
             history::append(
                 tx,
                 actor,

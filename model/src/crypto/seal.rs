@@ -268,22 +268,23 @@ pub const SENSITIVE_NOTE_FIELD: &str = "sensitive_note";
 pub const REFERRAL_SERVICE_FIELD: &str = "referral.service_id";
 
 impl<'a> SealContext<'a> {
-    /// The context of the sensitive note of session `id`.
-    pub fn sensitive_note(id: &'a str) -> Self {
+    /// The context of `field` of session `id`.
+    pub fn session_field(id: &'a str, field: &'a str) -> Self {
         SealContext {
             kind: "session",
             id,
-            field: SENSITIVE_NOTE_FIELD,
+            field,
         }
+    }
+
+    /// The context of the sensitive note of session `id`.
+    pub fn sensitive_note(id: &'a str) -> Self {
+        Self::session_field(id, SENSITIVE_NOTE_FIELD)
     }
 
     /// The context of the referral service of session `id`.
     pub fn referral_service(id: &'a str) -> Self {
-        SealContext {
-            kind: "session",
-            id,
-            field: REFERRAL_SERVICE_FIELD,
-        }
+        Self::session_field(id, REFERRAL_SERVICE_FIELD)
     }
 }
 
