@@ -1,5 +1,6 @@
 //! What a seized phone still holds (issue 7, item 3): a session written with a unique marker
-//! in every text field goes through draft → edits → submission (the sensitive note sealed) →
+//! in every text field, and a referral, goes through draft → edits → submission (the
+//! sensitive note and the referral's service sealed) →
 //! sync → acknowledgement → acceptance by the focal point → retention purge. Then every file
 //! the core wrote in the store's folder is scanned for every marker, as UTF-8, UTF-16 (both
 //! byte orders), hex and base64:
@@ -101,20 +102,26 @@ fn raw_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// `(where, field, encoding)` of every marker found.
 fn hits(blobs: &[(String, Vec<u8>)], markers: &[Markers]) -> Vec<String> {
+    let mut found: Vec<String> = markers
+        .iter()
+        .flat_map(|m| m.fields.iter())
+        .flat_map(|(field, marker)| hits_of(blobs, field, marker))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// `(where, field, encoding)` of every place `marker` of `field` is found.
+fn hits_of(blobs: &[(String, Vec<u8>)], field: &str, marker: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for m in markers {
-        for (field, marker) in &m.fields {
-            for (encoding, needle) in encodings(marker) {
-                for (place, blob) in blobs {
-                    if contains(blob, &needle) {
-                        found.push(format!("{field} as {encoding} in {place}"));
-                    }
-                }
+    for (encoding, needle) in encodings(marker) {
+        for (place, blob) in blobs {
+            if contains(blob, &needle) {
+                found.push(format!("{field} as {encoding} in {place}"));
             }
         }
     }
-    found.sort();
-    found.dedup();
     found
 }
 
@@ -142,6 +149,22 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
     let reviewer = mission.reviewer_device("East", "focal-point");
     let focal_point_key = reviewer.store.sealing_public_key().unwrap().to_hex();
     mission.set_sealing_keys("East", &focal_point_key, None);
+    let clinic: fieldconsult_model::ReferralServiceId = mission
+        .admin(&[
+            "referral", "add", "--name", "Clinic", "--kind", "health", "--area", "East",
+        ])
+        .parse()
+        .unwrap();
+    // The directory holds the service's id too, so the trace of the referral is the id as
+    // the session's row stores it.
+    let referral_trace = format!("\"service_id\":\"{clinic}\"");
+    let referral_hits = |db: &Path| {
+        hits_of(
+            &decrypted_pages(db, &[7; 32]),
+            "referral.service_id",
+            &referral_trace,
+        )
+    };
 
     // The team phone keeps its store alone in its folder, so the folder is what it wrote.
     let phone_dir = tempfile::tempdir().unwrap();
@@ -172,9 +195,14 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
         phone.store.save_visit(&phone.actor, &v).unwrap();
         session.priorities.truncate(1);
         fill(&mut session, m);
+        session.referral = Some(fieldconsult_model::Referral::to(clinic));
         session = phone.store.save_session(&phone.actor, &session).unwrap();
     }
     let id = session.id;
+    assert!(
+        !referral_hits(&db).is_empty(),
+        "the scanner sees the draft's referral service"
+    );
     phone.store.submit_session(&phone.actor, &id).unwrap();
     // The harness's device key.
     let key: [u8; 32] = [7; 32];
@@ -188,6 +216,11 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
     assert!(
         sealed_hits.is_empty(),
         "the sensitive note is readable after submission: {sealed_hits:?}"
+    );
+    let service_hits = referral_hits(&db);
+    assert!(
+        service_hits.is_empty(),
+        "the referral service is readable after submission: {service_hits:?}"
     );
 
     phone.store.sync(&mission.transport(), &NoProgress).unwrap();
@@ -228,8 +261,10 @@ fn a_purged_session_leaves_no_marker_in_any_file_even_with_the_key() {
 
     // Phone seized with the app open, then after it closed.
     assert_nothing_left(phone_dir.path(), &db, &versions, "with the store open");
+    assert!(referral_hits(&db).is_empty());
     drop(phone);
     assert_nothing_left(phone_dir.path(), &db, &versions, "after the store closed");
+    assert!(referral_hits(&db).is_empty());
 }
 
 fn assert_nothing_left(dir: &Path, db: &Path, versions: &[Markers], moment: &str) {
