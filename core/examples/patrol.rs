@@ -55,6 +55,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     store.upsert_communities(&[kajo.clone(), morobo.clone()])?;
     store.upsert_referral_services(std::slice::from_ref(&clinic))?;
     store.publish_checklist(&checklist)?;
+    // The sector focal point's public key: submission seals the service a referral went to
+    // (and any sensitive note) to it. On a real phone it arrives in a signed bundle; here a
+    // key pair made on the spot stands in for the focal point's device.
+    let focal_point_key = RecipientSecret::generate()?;
+    store.upsert_sealing_keys(&[SealingKeys {
+        sector: team.sector.clone(),
+        focal_point_keys: vec![focal_point_key.public_key().clone()],
+        escrow_key: None,
+    }])?;
 
     // 3. The patrol records. Times carry the local offset (East Africa, UTC+3).
     let member = Actor {

@@ -441,7 +441,7 @@ fn scenario(storage: &dyn Storage, url: &str, dir: &Path) -> Result<(), DemoErro
         .find(|s| s.id == service)
         .map_or_else(|| "a service not in the directory".to_owned(), |s| s.name);
     println!(
-        "{} opens the sealed referral service offline: the survivor was offered {service}; \
+        "{} opens the sealed referral service offline: the referral went to {service}; \
          the reports count only that a referral was offered",
         gfp.name
     );
