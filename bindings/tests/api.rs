@@ -68,6 +68,26 @@ fn visit(e: &Env) -> Visit {
         .unwrap()
 }
 
+/// A women's session in a new visit, complete enough to submit.
+fn complete_draft(e: &Env) -> fieldconsult_ffi::Session {
+    let v = visit(e);
+    let mut s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
+    s.participants.female.age_18_29 = 4;
+    s.consent.verbal_informed = true;
+    s.ended_at = Some("2026-11-20T10:00:00+03:00".into());
+    s.answers = default_checklist()
+        .topics
+        .iter()
+        .filter(|t| t.required)
+        .map(|t| fieldconsult_model::ChecklistAnswer {
+            topic: t.code.clone(),
+            response: fieldconsult_model::TopicResponse::Discussed,
+            note: String::new(),
+        })
+        .collect();
+    s
+}
+
 #[test]
 fn times_keep_their_offset_across_the_boundary() {
     let e = env();
@@ -319,21 +339,7 @@ fn sealing_errors_are_typed_and_the_device_key_is_stable_hex() {
     assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(e.store.sealing_public_key().unwrap(), key, "created once");
 
-    let v = visit(&e);
-    let mut s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
-    s.participants.female.age_18_29 = 4;
-    s.consent.verbal_informed = true;
-    s.ended_at = Some("2026-11-20T10:00:00+03:00".into());
-    s.answers = default_checklist()
-        .topics
-        .iter()
-        .filter(|t| t.required)
-        .map(|t| fieldconsult_model::ChecklistAnswer {
-            topic: t.code.clone(),
-            response: fieldconsult_model::TopicResponse::Discussed,
-            note: String::new(),
-        })
-        .collect();
+    let mut s = complete_draft(&e);
     s.sensitive_note = "kept on this device".into();
     e.store.save_session(member(&e.team), s.clone()).unwrap();
     // No keys for sector West: fail closed, the session stays a draft with its note.
@@ -372,20 +378,7 @@ fn a_referral_crosses_with_its_service_until_sealed_and_fails_closed_without_key
     e.store
         .upsert_referral_services(vec![clinic.clone()])
         .unwrap();
-    let v = visit(&e);
-    let mut s = new_session_draft(v.id, Group::Women, "2026-11-20T09:00:00+03:00".into()).unwrap();
-    s.participants.female.age_18_29 = 4;
-    s.consent.verbal_informed = true;
-    s.ended_at = Some("2026-11-20T10:00:00+03:00".into());
-    s.answers = default_checklist()
-        .topics
-        .iter()
-        .map(|t| fieldconsult_model::ChecklistAnswer {
-            topic: t.code.clone(),
-            response: fieldconsult_model::TopicResponse::Discussed,
-            note: String::new(),
-        })
-        .collect();
+    let mut s = complete_draft(&e);
     s.referral = Some(Referral {
         service_id: Some("not-a-uuid".into()),
         service_sealed: false,

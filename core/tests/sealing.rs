@@ -12,7 +12,7 @@ use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
-    Group, Referral, Role, SealError, SealingKeys, Session, Status, Team, TeamId,
+    Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, Status, Team, TeamId,
 };
 use sync_support::FakeServer;
 
@@ -287,6 +287,21 @@ fn reviewer_device(f: &Fixture) -> Reviewer {
     }
 }
 
+/// A reviewer device whose key the mission admin has registered for sector North (with
+/// `escrow`), as the team device holds the sector's keys.
+fn registered_reviewer(f: &Fixture, escrow: Option<RecipientKey>) -> Reviewer {
+    let reviewer = reviewer_device(f);
+    let public = reviewer.store.sealing_public_key().unwrap();
+    f.store
+        .upsert_sealing_keys(&[SealingKeys {
+            sector: "North".into(),
+            focal_point_keys: vec![public],
+            escrow_key: escrow,
+        }])
+        .unwrap();
+    reviewer
+}
+
 /// Serves the reviewer every record the team device pushed, in order.
 fn relay(team_server: &FakeServer, reviewer: &Reviewer) {
     for p in team_server.pushes() {
@@ -300,16 +315,8 @@ fn relay(team_server: &FakeServer, reviewer: &Reviewer) {
 #[test]
 fn a_reviewer_device_opens_a_pulled_note_offline_and_the_opening_is_recorded() {
     let f = Fixture::new();
-    let reviewer = reviewer_device(&f);
-    // The mission admin registers the reviewer's key for sector North.
+    let reviewer = registered_reviewer(&f, Some(f.escrow.public_key().clone()));
     let public = reviewer.store.sealing_public_key().unwrap();
-    f.store
-        .upsert_sealing_keys(&[SealingKeys {
-            sector: "North".into(),
-            focal_point_keys: vec![public.clone()],
-            escrow_key: Some(f.escrow.public_key().clone()),
-        }])
-        .unwrap();
     let team_server = enrolled(&f);
     let s = draft_with_note(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
@@ -336,15 +343,7 @@ fn a_reviewer_device_opens_a_pulled_note_offline_and_the_opening_is_recorded() {
 #[test]
 fn sealed_note_moved_to_another_session_fails_to_open_on_the_reviewer_device() {
     let f = Fixture::new();
-    let reviewer = reviewer_device(&f);
-    let public = reviewer.store.sealing_public_key().unwrap();
-    f.store
-        .upsert_sealing_keys(&[SealingKeys {
-            sector: "North".into(),
-            focal_point_keys: vec![public],
-            escrow_key: None,
-        }])
-        .unwrap();
+    let reviewer = registered_reviewer(&f, None);
     let team_server = enrolled(&f);
     let s = draft_with_note(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
@@ -622,15 +621,7 @@ fn a_returned_session_keeps_its_sealed_service_when_saved_and_a_new_service_repl
 #[test]
 fn a_reviewer_device_opens_the_referral_service_offline_and_a_moved_seal_does_not_open() {
     let f = Fixture::new();
-    let reviewer = reviewer_device(&f);
-    let public = reviewer.store.sealing_public_key().unwrap();
-    f.store
-        .upsert_sealing_keys(&[SealingKeys {
-            sector: "North".into(),
-            focal_point_keys: vec![public],
-            escrow_key: None,
-        }])
-        .unwrap();
+    let reviewer = registered_reviewer(&f, None);
     let team_server = enrolled(&f);
     let s = draft_with_referral(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
