@@ -121,8 +121,8 @@ pub enum Problem {
     InvalidFormat,
     /// Set by the workflow, not by saving.
     ReadOnly,
-    /// Plaintext where only a sealed value may be: the sensitive note of a session that left
-    /// its device, or of a submitted or accepted one.
+    /// Plaintext where only a sealed value may be: the sensitive note or the referral service
+    /// of a session that left its device, or of a submitted or accepted one.
     NotSealed,
 }
 
@@ -187,7 +187,7 @@ impl fmt::Display for Problem {
             }
             Problem::NotSealed => write!(
                 f,
-                "must be empty: this text is sealed at submission and never sent in plaintext"
+                "must be empty: this value is sealed at submission and never sent in plaintext"
             ),
         }
     }
