@@ -147,6 +147,10 @@ pub struct Session {
     pub referral: Option<Referral>,
     /// For the gender unit only.
     pub sensitive_note: String,
+    /// Read-only: the device that wrote this session holds its sensitive note or referral
+    /// service, sealed only there at submission. Submitting from this device needs the
+    /// `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+    pub plaintext_elsewhere: bool,
     /// Workflow status (read-only: changed by submit and reviews).
     pub status: Status,
 }
@@ -305,6 +309,8 @@ impl Session {
             sensitive_note: self.sensitive_note,
             // Set by submission only; the store keeps the one it holds whatever comes here.
             sealed_note: None,
+            // Set by sync; the store keeps the one it holds, but `sessionWarnings` reads it.
+            plaintext_elsewhere: self.plaintext_elsewhere,
             status: self.status,
         }
     }
@@ -333,6 +339,7 @@ impl From<model::Session> for Session {
                 service_sealed: r.sealed_service_id.is_some(),
             }),
             sensitive_note: s.sensitive_note,
+            plaintext_elsewhere: s.plaintext_elsewhere,
             status: s.status,
         }
     }

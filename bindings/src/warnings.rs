@@ -1,5 +1,6 @@
 //! Warnings on free text that looks like a phone number, an e-mail address or precise
-//! coordinates, and the submission that confirms them. The rules are the model's
+//! coordinates, and on a session whose sensitive note or referral service is on the device
+//! that wrote it; and the submission that confirms them. The rules are the model's
 //! (`validation::pii`); the app shows them while the author edits and at submission.
 
 use fieldconsult_model::validation::{self, WarningKind};
@@ -11,12 +12,14 @@ use crate::store::{FieldConsultStore, actor, session_id};
 
 type Result<T> = std::result::Result<T, FieldConsultError>;
 
-/// What a piece of free text looks like.
+/// What a piece of free text looks like, or (`PlaintextElsewhere`) that the device that
+/// wrote the session holds its sensitive note or referral service.
 #[uniffi::remote(Enum)]
 pub enum WarningKind {
     Phone,
     Email,
     Coordinates,
+    PlaintextElsewhere,
 }
 
 /// One free-text field that looks like it holds a phone number, an e-mail address or

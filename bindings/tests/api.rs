@@ -443,6 +443,17 @@ fn warnings_cross_as_field_and_kind_and_a_withdrawal_erases_a_draft() {
             kind: WarningKind::Phone
         }]
     );
+    // A session whose note is on its author's device (as another device sees it) says so.
+    let mut elsewhere = s.clone();
+    elsewhere.plaintext_elsewhere = true;
+    assert!(
+        session_warnings(elsewhere)
+            .unwrap()
+            .contains(&FieldWarning {
+                field: "plaintext_elsewhere".into(),
+                kind: WarningKind::PlaintextElsewhere
+            })
+    );
     let reviewer = Identity {
         id: "gfp".into(),
         role: Role::Reviewer {

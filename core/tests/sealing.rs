@@ -12,7 +12,8 @@ use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
-    Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, Status, Team, TeamId,
+    FieldWarning, Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, Status,
+    Team, TeamId, WarningKind,
 };
 use sync_support::FakeServer;
 
@@ -667,4 +668,100 @@ fn a_reviewer_device_opens_the_referral_service_offline_and_a_moved_seal_does_no
         .open_sensitive_note(&actor, &s.id)
         .unwrap_err();
     assert!(matches!(err, Error::Seal(SealError::Tampered)), "{err:?}");
+}
+
+// A draft is shared by the team, but only the device that wrote its note and referral
+// service can seal them: another device may submit it only knowing they stay behind.
+
+fn plaintext_elsewhere() -> FieldWarning {
+    FieldWarning {
+        field: "plaintext_elsewhere".into(),
+        kind: WarningKind::PlaintextElsewhere,
+    }
+}
+
+#[test]
+fn a_teammates_device_submits_the_authors_draft_only_confirming_the_plaintext_stays_behind() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    // The author's device (elsewhere) wrote a note and a referral; its draft arrives as sent.
+    let visit = f.visit_of(&f.team_a);
+    let mut theirs = complete_session(&visit, Group::Women);
+    theirs.sensitive_note = NOTE.into();
+    theirs.referral = Some(Referral::to(f.referral.id));
+    let sent = theirs.as_sent();
+    assert!(sent.plaintext_elsewhere, "marked as it travels");
+    assert!(!serde_json::to_string(&sent).unwrap().contains("MARKER"));
+    server.insert(Record::Visit(visit.clone()));
+    server.insert(Record::Session(Box::new(sent)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    let here = f.store.get_session(&theirs.id).unwrap().session;
+    assert!(here.plaintext_elsewhere);
+    // Saving an edit here keeps the mark (the app cannot clear it).
+    let mut edit = here.clone();
+    edit.plaintext_elsewhere = false;
+    edit.referral = Some(Referral::to(f.referral.id));
+    f.store.save_session(&f.alice(), &edit).unwrap();
+    assert!(
+        f.store
+            .get_session(&theirs.id)
+            .unwrap()
+            .session
+            .plaintext_elsewhere
+    );
+    // Submitting needs the confirmation, like a warning on a text.
+    let err = f.store.submit_session(&f.alice(), &theirs.id).unwrap_err();
+    match &err {
+        Error::UnconfirmedWarnings { warnings } => {
+            assert_eq!(warnings, &[plaintext_elsewhere()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        f.store.get_session(&theirs.id).unwrap().session.status,
+        Status::Draft
+    );
+    let submitted = f
+        .store
+        .submit_session_confirming(&f.alice(), &theirs.id, &[plaintext_elsewhere()])
+        .unwrap();
+    assert_eq!(submitted.status, Status::Submitted);
+    assert!(!submitted.plaintext_elsewhere, "cleared by submission");
+    assert!(submitted.sealed_note.is_none(), "the note stayed behind");
+    let h = f.store.history(&theirs.id.to_string()).unwrap();
+    let submit = h.iter().find(|e| e.action == "submit").unwrap();
+    assert!(submit.fields.contains(&"plaintext_elsewhere".to_owned()));
+}
+
+#[test]
+fn the_authors_device_is_never_asked_to_confirm_its_own_plaintext() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    let visit = f.visit_of(&f.team_a);
+    let mut s = complete_session(&visit, Group::Women);
+    s.sensitive_note = NOTE.into();
+    s.referral = Some(Referral::to(f.referral.id));
+    let s = f.store.save_session(&f.alice(), &s).unwrap();
+    f.store.sync(&server, &NoProgress).unwrap();
+    let held = server.hash_of("session", &s.id.to_string()).unwrap();
+    let local = f.store.get_session(&s.id).unwrap().session;
+    assert!(!local.plaintext_elsewhere);
+    assert!(local.as_sent().plaintext_elsewhere);
+    assert_eq!(held, Record::Session(Box::new(local.as_sent())).hash());
+    // A colleague's edit comes back marked; here the plaintext is, so the mark is not kept.
+    let mut theirs = local.as_sent();
+    theirs.participants.female.unknown = 3;
+    server.insert(Record::Session(Box::new(theirs)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    let mine = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(mine.participants.female.unknown, 3);
+    assert!(!mine.plaintext_elsewhere);
+    assert_eq!(mine.sensitive_note, NOTE);
+    let submitted = f.store.submit_session(&f.alice(), &s.id).unwrap();
+    assert!(submitted.sealed_note.is_some());
+    assert!(submitted.referral.unwrap().sealed_service_id.is_some());
+    // Once the author clears the note and the referral, the draft travels unmarked.
+    let mut plain = complete_session(&visit, Group::Men);
+    plain.sensitive_note = "  ".into();
+    assert!(!plain.as_sent().plaintext_elsewhere);
 }

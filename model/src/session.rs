@@ -405,6 +405,14 @@ pub struct Session {
     /// records without one keep their content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_note: Option<SealedField>,
+    /// Set in the form a draft or returned session travels in ([`Session::as_sent`]) when
+    /// the device that wrote it holds plaintext sealed only at submission: its sensitive note
+    /// or its referral's service. Every other device of the team sees it set, and submitting
+    /// there needs a confirmation ([`crate::validation::WarningKind::PlaintextElsewhere`]),
+    /// since that plaintext would be left behind. Cleared by submission. Absent from the JSON
+    /// when `false`, so records without it keep their content hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plaintext_elsewhere: bool,
     /// Workflow status; changed only by the actions of [`crate::status`].
     pub status: Status,
 }
@@ -431,6 +439,7 @@ impl Session {
             referral: None,
             sensitive_note: String::new(),
             sealed_note: None,
+            plaintext_elsewhere: false,
             status: Status::Draft,
         }
     }
@@ -438,13 +447,27 @@ impl Session {
     /// The session as it may leave the device: without the plaintext sensitive note and
     /// referral service (a draft's stay on the device that wrote it; a submitted session's
     /// travel only sealed). A referral offered stays visible as offered.
+    ///
+    /// A session holding such plaintext goes marked [`Session::plaintext_elsewhere`], so that
+    /// no other device submits it without knowing the plaintext stays behind.
     pub fn as_sent(&self) -> Session {
         let mut s = self.clone();
+        s.plaintext_elsewhere |= self.holds_plaintext();
         s.sensitive_note.clear();
         if let Some(r) = &mut s.referral {
             r.service_id = None;
         }
         s
+    }
+
+    /// Whether this copy holds plaintext that submission seals: a sensitive note (not only
+    /// white space) or a referral's service.
+    pub fn holds_plaintext(&self) -> bool {
+        !self.sensitive_note.trim().is_empty()
+            || self
+                .referral
+                .as_ref()
+                .is_some_and(|r| r.service_id.is_some())
     }
 
     /// The session without its sensitive fields, plaintext or sealed, for reports: a

@@ -81,6 +81,7 @@ fn full_session(f: &Fixture) -> Session {
         let ctx = SealContext::referral_service(&id);
         r.sealed_service_id = Some(seal(&service, &ctx, &[reader.public_key().clone()]).unwrap());
     }
+    s.plaintext_elsewhere = true;
     assert!(s.referral.is_some() && !s.priorities.is_empty() && !s.concerns.is_empty());
     s
 }

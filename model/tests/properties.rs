@@ -188,6 +188,7 @@ fn any_session() -> impl Strategy<Value = Session> {
             referral: None,
             sensitive_note,
             sealed_note: None,
+            plaintext_elsewhere: false,
             status: Status::Draft,
         },
     )

@@ -554,6 +554,38 @@ mod rules {
         assert_eq!(err.problem("referral.service_id"), None);
     }
 
+    #[test]
+    fn a_draft_travels_marked_while_its_device_holds_plaintext_to_seal() {
+        use fieldconsult_model::validation::{WarningKind, session_warnings};
+        let plain = session(Status::Draft, "");
+        assert!(!plain.as_sent().plaintext_elsewhere);
+        assert!(
+            !serde_json::to_string(&plain.as_sent())
+                .unwrap()
+                .contains("plaintext_elsewhere"),
+            "unmarked sessions keep their JSON and hash"
+        );
+        assert!(!session(Status::Draft, " \n ").as_sent().plaintext_elsewhere);
+        assert!(session(Status::Draft, "n").as_sent().plaintext_elsewhere);
+        let mut referred = plain.clone();
+        referred.referral = Some(fieldconsult_model::Referral::to(
+            fieldconsult_model::ReferralServiceId::new(),
+        ));
+        let sent = referred.as_sent();
+        assert!(sent.plaintext_elsewhere);
+        // A device that received it marked keeps the mark when it sends its own edit.
+        assert!(sent.as_sent().plaintext_elsewhere);
+        let kinds: Vec<WarningKind> = session_warnings(&sent)
+            .into_iter()
+            .map(|w| w.kind)
+            .collect();
+        assert_eq!(kinds, [WarningKind::PlaintextElsewhere]);
+        assert!(
+            session_warnings(&referred).is_empty(),
+            "not on its own device"
+        );
+    }
+
     fn ctx_for(id: &str) -> SealContext<'_> {
         SealContext {
             kind: "session",

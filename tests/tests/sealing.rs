@@ -7,7 +7,9 @@
 use fieldconsult_core::NoProgress;
 use fieldconsult_e2e::{Mission, complete_session};
 use fieldconsult_model::wire::Record;
-use fieldconsult_model::{Group, RecipientSecret, Referral, ReferralServiceId, Status};
+use fieldconsult_model::{
+    Group, RecipientSecret, Referral, ReferralServiceId, Status, WarningKind,
+};
 use fieldconsult_server::storage::Storage;
 
 const NOTE: &str = "Two women asked for the clinic hours privately. NOTE-MARKER-e2e-91c";
@@ -155,4 +157,60 @@ fn a_sealed_note_crosses_the_server_as_ciphertext_and_opens_offline_on_the_revie
         .map(|e| e.action)
         .collect();
     assert_eq!(opened, ["open_sensitive_note", "open_referral_service"]);
+}
+
+#[test]
+fn a_draft_shared_by_two_team_devices_keeps_the_authors_note_until_the_author_submits() {
+    let mission = Mission::start();
+    let team = mission.add_team("Engagement Team 5", "West");
+    let reviewer = mission.reviewer_device("West", "focal-point-west");
+    let focal_point_key = reviewer.store.sealing_public_key().unwrap().to_hex();
+    mission.set_sealing_keys("West", &focal_point_key, None);
+    let author = mission.team_device(team, "author-tablet");
+    let teammate = mission.team_device(team, "teammate-phone");
+    let transport = mission.transport();
+
+    let visit = author.visit();
+    let mut s = complete_session(&visit, Group::Women);
+    s.sensitive_note = NOTE.into();
+    author.store.save_session(&author.actor, &s).unwrap();
+    author.store.sync(&transport, &NoProgress).unwrap();
+    teammate.store.sync(&transport, &NoProgress).unwrap();
+
+    // The teammate's phone holds the draft, marked: its note is on the author's tablet.
+    let shared = teammate.session(&s.id).session;
+    assert!(shared.plaintext_elsewhere && shared.sensitive_note.is_empty());
+    let err = teammate
+        .store
+        .submit_session(&teammate.actor, &s.id)
+        .unwrap_err();
+    assert!(
+        matches!(&err, fieldconsult_core::Error::UnconfirmedWarnings { warnings }
+            if warnings.iter().any(|w| w.kind == WarningKind::PlaintextElsewhere)),
+        "{err:?}"
+    );
+    // The teammate corrects a count instead, and syncs.
+    let mut edit = shared.clone();
+    edit.participants.female.unknown = 2;
+    teammate.store.save_session(&teammate.actor, &edit).unwrap();
+    teammate.store.sync(&transport, &NoProgress).unwrap();
+
+    // The author's tablet takes the correction, keeps the note, and submits, sealed.
+    author.store.sync(&transport, &NoProgress).unwrap();
+    let mine = author.session(&s.id).session;
+    assert_eq!(mine.participants.female.unknown, 2);
+    assert_eq!(mine.sensitive_note, NOTE);
+    author.store.submit_session(&author.actor, &s.id).unwrap();
+    author.store.sync(&transport, &NoProgress).unwrap();
+    teammate.store.sync(&transport, &NoProgress).unwrap();
+    let theirs = teammate.session(&s.id).session;
+    assert_eq!(theirs.status, Status::Submitted);
+    assert!(!theirs.plaintext_elsewhere);
+
+    reviewer.store.sync(&transport, &NoProgress).unwrap();
+    let text = reviewer
+        .store
+        .open_sensitive_note(&reviewer.actor, &s.id)
+        .unwrap();
+    assert_eq!(text.as_str(), NOTE, "the note reached the focal point");
 }

@@ -95,6 +95,11 @@ pub(crate) fn keep_local_plaintext(tx: &Transaction<'_>, pulled: &Session) -> Re
     {
         pulled.service_id = local.service_id;
     }
+    // The plaintext the pulled version says is elsewhere is here: this is the device that
+    // seals it, and no confirmation is asked of its team member.
+    if out.holds_plaintext() {
+        out.plaintext_elsewhere = false;
+    }
     Ok(out)
 }
 

@@ -17,7 +17,9 @@ use super::{Store, now};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use fieldconsult_model::validation::pii::unconfirmed;
-use fieldconsult_model::validation::{Completeness, session_warnings, validate_session};
+use fieldconsult_model::validation::{
+    Completeness, PLAINTEXT_ELSEWHERE_FIELD, session_warnings, validate_session,
+};
 use fieldconsult_model::wire::ConflictNotice;
 use fieldconsult_model::{
     Action, Actor, Addendum, CommunityId, FieldError, FieldWarning, Group, Problem, Review,
@@ -174,6 +176,8 @@ impl Store {
             // its sealed service with it.
             let prev = stored.as_ref().and_then(|s| s.session.as_ref());
             session.sealed_note = prev.and_then(|s| s.sealed_note.clone());
+            // Set by sync only: whether the device that wrote the session holds plaintext.
+            session.plaintext_elsewhere = prev.is_some_and(|s| s.plaintext_elsewhere);
             if let Some(r) = &mut session.referral {
                 r.sealed_service_id = prev
                     .and_then(|s| s.referral.as_ref())
@@ -268,6 +272,8 @@ impl Store {
                 .ok_or_else(|| unknown("checklist_version"))?;
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
             check_confirmed_warnings(&session, confirmed)?;
+            // Confirmed: what the writing device holds stays there.
+            let left_behind = std::mem::take(&mut session.plaintext_elsewhere);
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
             // (no keys for the sector) leaves the session a draft with its plaintext.
             let sealed = seal_fields(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
@@ -275,6 +281,9 @@ impl Store {
             session.status = next;
             let mut fields = vec!["status".to_owned()];
             fields.extend(sealed.iter().map(|f| (*f).to_owned()));
+            if left_behind {
+                fields.push(PLAINTEXT_ELSEWHERE_FIELD.to_owned());
+            }
             let sealed = !sealed.is_empty();
             set_status(
                 tx,

@@ -5063,6 +5063,12 @@ public struct Session: Equatable, Hashable {
      */
     public var sensitiveNote: String
     /**
+     * Read-only: the device that wrote this session holds its sensitive note or referral
+     * service, sealed only there at submission. Submitting from this device needs the
+     * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+     */
+    public var plaintextElsewhere: Bool
+    /**
      * Workflow status (read-only: changed by submit and reviews).
      */
     public var status: Status
@@ -5122,6 +5128,11 @@ public struct Session: Equatable, Hashable {
          * For the gender unit only.
          */sensitiveNote: String, 
         /**
+         * Read-only: the device that wrote this session holds its sensitive note or referral
+         * service, sealed only there at submission. Submitting from this device needs the
+         * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+         */plaintextElsewhere: Bool, 
+        /**
          * Workflow status (read-only: changed by submit and reviews).
          */status: Status) {
         self.id = id
@@ -5141,6 +5152,7 @@ public struct Session: Equatable, Hashable {
         self.concerns = concerns
         self.referral = referral
         self.sensitiveNote = sensitiveNote
+        self.plaintextElsewhere = plaintextElsewhere
         self.status = status
     }
 
@@ -5177,6 +5189,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
                 concerns: FfiConverterSequenceTypeConcern.read(from: &buf), 
                 referral: FfiConverterOptionTypeReferral.read(from: &buf), 
                 sensitiveNote: FfiConverterString.read(from: &buf), 
+                plaintextElsewhere: FfiConverterBool.read(from: &buf), 
                 status: FfiConverterTypeStatus.read(from: &buf)
         )
     }
@@ -5199,6 +5212,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
         FfiConverterSequenceTypeConcern.write(value.concerns, into: &buf)
         FfiConverterOptionTypeReferral.write(value.referral, into: &buf)
         FfiConverterString.write(value.sensitiveNote, into: &buf)
+        FfiConverterBool.write(value.plaintextElsewhere, into: &buf)
         FfiConverterTypeStatus.write(value.status, into: &buf)
     }
 }
@@ -8787,7 +8801,8 @@ public func FfiConverterTypeUrgency_lower(_ value: Urgency) -> RustBuffer {
 
 
 /**
- * What a piece of free text looks like.
+ * What a piece of free text looks like, or (`PlaintextElsewhere`) that the device that
+ * wrote the session holds its sensitive note or referral service.
  */
 
 public enum WarningKind: Equatable, Hashable {
@@ -8795,6 +8810,7 @@ public enum WarningKind: Equatable, Hashable {
     case phone
     case email
     case coordinates
+    case plaintextElsewhere
 
 
 
@@ -8822,6 +8838,8 @@ public struct FfiConverterTypeWarningKind: FfiConverterRustBuffer {
         
         case 3: return .coordinates
         
+        case 4: return .plaintextElsewhere
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -8840,6 +8858,10 @@ public struct FfiConverterTypeWarningKind: FfiConverterRustBuffer {
         
         case .coordinates:
             writeInt(&buf, Int32(3))
+        
+        
+        case .plaintextElsewhere:
+            writeInt(&buf, Int32(4))
         
         }
     }

@@ -21,7 +21,9 @@ use crate::session::Group;
 use crate::text::{self, TextKind};
 use crate::time::Timestamp;
 
-pub use pii::{FieldWarning, WarningKind, session_warnings, visit_warnings};
+pub use pii::{
+    FieldWarning, PLAINTEXT_ELSEWHERE_FIELD, WarningKind, session_warnings, visit_warnings,
+};
 pub use records::{
     validate_addendum, validate_checklist, validate_community, validate_referral_service,
     validate_review, validate_sealing_keys, validate_team, validate_visit,

@@ -12,6 +12,10 @@
 //!
 //! A warning names the field and the kind of thing found, never the text: warnings are
 //! logged, shown in lists and sent to error reports.
+//!
+//! One warning is not about text, but goes through the same confirmation before submission:
+//! [`WarningKind::PlaintextElsewhere`], a session whose sensitive note or referral service is
+//! on the device that wrote it (they travel only sealed, and are sealed only there).
 
 use std::fmt;
 
@@ -31,22 +35,28 @@ pub enum WarningKind {
     /// Precise coordinates: decimal degrees, degrees-minutes-seconds, an MGRS or UTM grid
     /// reference, a plus code.
     Coordinates,
+    /// Not a text: the device that wrote this draft holds its sensitive note or its
+    /// referral's service, which only that device can seal ([`Session::plaintext_elsewhere`]).
+    /// Submitting from another device goes without them; confirming this says so.
+    PlaintextElsewhere,
 }
 
 impl WarningKind {
     /// Every kind, in the order warnings are reported.
-    pub const ALL: [WarningKind; 3] = [
+    pub const ALL: [WarningKind; 4] = [
         WarningKind::Phone,
         WarningKind::Email,
         WarningKind::Coordinates,
+        WarningKind::PlaintextElsewhere,
     ];
 
-    /// Stable code (`phone`, `email`, `coordinates`).
+    /// Stable code (`phone`, `email`, `coordinates`, `plaintext_elsewhere`).
     pub fn code(self) -> &'static str {
         match self {
             WarningKind::Phone => "phone",
             WarningKind::Email => "email",
             WarningKind::Coordinates => "coordinates",
+            WarningKind::PlaintextElsewhere => "plaintext_elsewhere",
         }
     }
 
@@ -62,6 +72,10 @@ impl fmt::Display for WarningKind {
             WarningKind::Phone => "looks like a phone number",
             WarningKind::Email => "looks like an e-mail address",
             WarningKind::Coordinates => "looks like precise coordinates",
+            WarningKind::PlaintextElsewhere => {
+                "is on the device that wrote this session (its sensitive note or referral \
+                 service): submit there, or confirm to submit without it"
+            }
         })
     }
 }
@@ -102,7 +116,8 @@ pub fn scan(text: &str) -> Vec<WarningKind> {
 }
 
 /// Warnings on every free-text field of `session`, the sensitive note included (it is
-/// sealed, but a number in it still reaches the focal point and the escrow).
+/// sealed, but a number in it still reaches the focal point and the escrow), and
+/// [`WarningKind::PlaintextElsewhere`] when it applies.
 pub fn session_warnings(session: &Session) -> Vec<FieldWarning> {
     let mut out = Vec::new();
     let mut check = |field: String, text: &str| {
@@ -125,8 +140,17 @@ pub fn session_warnings(session: &Session) -> Vec<FieldWarning> {
         check(format!("concerns[{i}].note"), &c.note);
     }
     check("sensitive_note".into(), &session.sensitive_note);
+    if session.plaintext_elsewhere {
+        out.push(FieldWarning {
+            field: PLAINTEXT_ELSEWHERE_FIELD.into(),
+            kind: WarningKind::PlaintextElsewhere,
+        });
+    }
     out
 }
+
+/// The field a [`WarningKind::PlaintextElsewhere`] warning names.
+pub const PLAINTEXT_ELSEWHERE_FIELD: &str = "plaintext_elsewhere";
 
 /// Warnings on every free-text field of `visit`.
 pub fn visit_warnings(visit: &Visit) -> Vec<FieldWarning> {

@@ -6120,6 +6120,13 @@ data class Session (
     var `sensitiveNote`: kotlin.String
     , 
     /**
+     * Read-only: the device that wrote this session holds its sensitive note or referral
+     * service, sealed only there at submission. Submitting from this device needs the
+     * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+     */
+    var `plaintextElsewhere`: kotlin.Boolean
+    , 
+    /**
      * Workflow status (read-only: changed by submit and reviews).
      */
     var `status`: Status
@@ -6156,6 +6163,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.read(buf),
             FfiConverterOptionalTypeReferral.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterTypeStatus.read(buf),
         )
     }
@@ -6178,6 +6186,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.allocationSize(value.`concerns`) +
             FfiConverterOptionalTypeReferral.allocationSize(value.`referral`) +
             FfiConverterString.allocationSize(value.`sensitiveNote`) +
+            FfiConverterBoolean.allocationSize(value.`plaintextElsewhere`) +
             FfiConverterTypeStatus.allocationSize(value.`status`)
     )
 
@@ -6199,6 +6208,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.write(value.`concerns`, buf)
             FfiConverterOptionalTypeReferral.write(value.`referral`, buf)
             FfiConverterString.write(value.`sensitiveNote`, buf)
+            FfiConverterBoolean.write(value.`plaintextElsewhere`, buf)
             FfiConverterTypeStatus.write(value.`status`, buf)
     }
 }
@@ -8943,14 +8953,16 @@ public object FfiConverterTypeUrgency: FfiConverterRustBuffer<Urgency> {
 
 
 /**
- * What a piece of free text looks like.
+ * What a piece of free text looks like, or (`PlaintextElsewhere`) that the device that
+ * wrote the session holds its sensitive note or referral service.
  */
 
 enum class WarningKind {
     
     PHONE,
     EMAIL,
-    COORDINATES;
+    COORDINATES,
+    PLAINTEXT_ELSEWHERE;
 
     
 
