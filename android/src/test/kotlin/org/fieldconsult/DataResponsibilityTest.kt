@@ -30,6 +30,18 @@ class DataResponsibilityTest {
     }
 
     @Test
+    fun aSessionWhoseNoteIsOnItsAuthorsDeviceSaysSoAmongItsWarnings(): Unit = Fixture().use { f ->
+        val s = f.completeSession(f.visit(), Group.WOMEN)
+        assertEquals(emptyList(), sessionWarnings(s))
+        // As another device of the team holds it after sync: read-only, set by the core.
+        val elsewhere = s.copy(plaintextElsewhere = true)
+        assertEquals(
+            listOf(FieldWarning("plaintext_elsewhere", WarningKind.PLAINTEXT_ELSEWHERE)),
+            sessionWarnings(elsewhere),
+        )
+    }
+
+    @Test
     fun withdrawingConsentBeforeSyncErasesTheSession(): Unit = Fixture().use { f ->
         val s = f.store.raw.saveSession(f.member, f.completeSession(f.visit(), Group.MEN))
         assertEquals(Withdrawal.ERASED, runBlocking { f.store.withdrawConsent(f.member, s.id) })
