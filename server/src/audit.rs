@@ -39,6 +39,8 @@ pub enum AuditAction {
     AuditRead,
     /// A sealed field's decryption requested (escrow).
     DecryptionRequested,
+    /// How a requested decryption ended (`outcome:opened`, or why it did not open).
+    DecryptionOutcome,
 }
 
 impl AuditAction {
@@ -52,6 +54,7 @@ impl AuditAction {
             AuditAction::DeviceRevoked => "device_revoked",
             AuditAction::AuditRead => "audit_read",
             AuditAction::DecryptionRequested => "decryption_requested",
+            AuditAction::DecryptionOutcome => "decryption_outcome",
         }
     }
 }

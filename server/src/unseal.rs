@@ -13,8 +13,10 @@
 //! the session loaded and its copy opened. If the append fails, nothing is opened. A request
 //! that then fails (unknown session, no sealed note, no copy for this key, tampered) stays in
 //! the log as a request: probing for sessions or trying someone else's key is exactly what an
-//! auditor must see. A request without a reason is refused and not audited: it asked for
-//! nothing the log could justify.
+//! auditor must see. A [`AuditAction::DecryptionOutcome`] entry then says how it ended
+//! (`outcome:opened`, `outcome:no_copy_for_key`, ...); a plaintext whose outcome the log
+//! cannot take is not printed. A request without a reason is refused and not audited: it
+//! asked for nothing the log could justify.
 //!
 //! No error or log line ever carries the plaintext or key bytes; errors name the session and
 //! at most the key's public id.
@@ -167,6 +169,27 @@ pub enum UnsealError {
     Storage(#[from] StorageError),
 }
 
+impl UnsealError {
+    /// The outcome code a failed opening leaves in the audit log.
+    fn outcome(&self) -> &'static str {
+        match self {
+            UnsealError::UnknownSession { .. } => "unknown_session",
+            UnsealError::NothingSealed { .. } => "nothing_sealed",
+            UnsealError::NoCopyForKey { .. } => "no_copy_for_key",
+            UnsealError::Tampered { .. } => "tampered",
+            UnsealError::Malformed { .. } => "malformed",
+            UnsealError::Storage(_) => "storage_error",
+            UnsealError::MissingWhy
+            | UnsealError::InvalidWhy { .. }
+            | UnsealError::BadSessionId
+            | UnsealError::KeyFile(_)
+            | UnsealError::NotAnEscrowKey
+            | UnsealError::Randomness
+            | UnsealError::Audit(_) => "refused",
+        }
+    }
+}
+
 /// Generates an escrow key pair, writes the secret as hex to `out` (a new file readable by
 /// its owner only; an existing file is never overwritten) and returns the public half, for
 /// `keys set --escrow-key`.
@@ -204,11 +227,13 @@ pub fn check_why(why: &str) -> Result<&str, UnsealError> {
 
 /// Opens the escrow copy of session `session`'s sealed `part` with `escrow`, after appending
 /// a [`AuditAction::DecryptionRequested`] entry for `who` with the reason `why` (naming the
-/// session, the field and the key). The plaintext is wiped from memory when the returned
-/// value is dropped.
+/// session, the field and the key), and then a [`AuditAction::DecryptionOutcome`] entry
+/// saying whether it opened (or why not). The plaintext is wiped from memory when the
+/// returned value is dropped.
 ///
 /// Refused without an audit entry: a blank or unusable `why`, a `session` that is not a
-/// session id. Everything after the entry is appended fails with the entry kept.
+/// session id. Everything after the request entry fails with the entry kept; a plaintext whose
+/// outcome the log cannot take is not handed out.
 pub fn unseal(
     storage: &dyn Storage,
     session: &str,
@@ -225,16 +250,42 @@ pub fn unseal(
     let id = session_id.to_string();
     let field = part.field();
     let key_id = escrow.public_key().key_id();
+    let target = format!("session:{id} field:{field} key:{key_id}");
+    let entry = |action, target: String| AuditEntry {
+        who: who.clone(),
+        action,
+        target,
+        why: why.to_owned(),
+        at: chrono::Utc::now(),
+    };
     audit::append(
         storage,
-        &AuditEntry {
-            who,
-            action: AuditAction::DecryptionRequested,
-            target: format!("session:{id} field:{field} key:{key_id}"),
-            why: why.to_owned(),
-            at: chrono::Utc::now(),
-        },
+        &entry(AuditAction::DecryptionRequested, target.clone()),
     )?;
+    let opened = open_stored(storage, &id, part, escrow);
+    let outcome = match &opened {
+        Ok(_) => "opened",
+        Err(e) => e.outcome(),
+    };
+    audit::append(
+        storage,
+        &entry(
+            AuditAction::DecryptionOutcome,
+            format!("{target} outcome:{outcome}"),
+        ),
+    )?;
+    opened
+}
+
+/// Opens the escrow copy of the stored session `id`'s sealed `part`.
+fn open_stored(
+    storage: &dyn Storage,
+    id: &str,
+    part: SealedPart,
+    escrow: &RecipientSecret,
+) -> Result<Zeroizing<String>, UnsealError> {
+    let field = part.field();
+    let id = id.to_owned();
     let stored = storage
         .get_record("session", &id)?
         .ok_or_else(|| UnsealError::UnknownSession { id: id.clone() })?;

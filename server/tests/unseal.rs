@@ -109,6 +109,17 @@ fn decryption_requests(storage: &dyn Storage) -> Vec<StoredAuditEntry> {
         .collect()
 }
 
+/// The targets of the `decryption_outcome` entries, oldest first.
+fn outcomes(storage: &dyn Storage) -> Vec<String> {
+    storage
+        .audit_entries(0, u32::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "decryption_outcome")
+        .map(|e| e.target)
+        .collect()
+}
+
 fn audit_len(storage: &dyn Storage) -> usize {
     storage.audit_entries(0, u32::MAX).unwrap().len()
 }
@@ -157,6 +168,11 @@ async fn unseal_prints_the_escrow_copy_after_auditing_the_request_without_the_no
     assert!(e.target.contains(&escrow_id), "names the key used");
     assert!(e.device_id.starts_with("admin-cli"), "{}", e.device_id);
     assert_eq!(e.role, "cli");
+    assert_eq!(
+        outcomes(f.server.storage.as_ref()),
+        [format!("{} outcome:opened", e.target)],
+        "the outcome follows the request"
+    );
     for entry in f.server.storage.audit_entries(0, u32::MAX).unwrap() {
         let row = serde_json::to_string(&entry).unwrap();
         assert!(!row.contains("ESCROW-NOTE"), "note text in the audit log");
@@ -301,6 +317,10 @@ async fn another_escrow_secret_is_a_typed_error_and_still_audited_as_a_request()
     let requests = decryption_requests(f.server.storage.as_ref());
     assert_eq!(requests.len(), 1);
     assert!(requests[0].target.contains(&other_public.key_id()));
+    assert_eq!(
+        outcomes(f.server.storage.as_ref()),
+        [format!("{} outcome:no_copy_for_key", requests[0].target)]
+    );
     assert_eq!(
         audit::verify(f.server.storage.as_ref())
             .unwrap()
