@@ -12,8 +12,8 @@ use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
-    FieldWarning, Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, Status,
-    Team, TeamId, WarningKind,
+    FieldWarning, Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, SessionId,
+    Status, Team, TeamId, WarningKind,
 };
 use sync_support::FakeServer;
 
@@ -173,15 +173,7 @@ fn saving_neither_sets_nor_drops_a_sealed_note() {
     let f = Fixture::new();
     let s = draft_with_note(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
-    f.store
-        .record_review(
-            &f.north_reviewer(),
-            &s.id,
-            fieldconsult_model::Decision::Returned,
-            "add counts",
-        )
-        .unwrap();
-    let returned = f.store.get_session(&s.id).unwrap().session;
+    let returned = returned_by_the_focal_point(&f, &s.id);
     let sealed = returned.sealed_note.clone().unwrap();
     let mut edit = returned.clone();
     edit.sealed_note = None;
@@ -191,6 +183,19 @@ fn saving_neither_sets_nor_drops_a_sealed_note() {
     // Resubmitted without a new note: the sealed one stays.
     let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
     assert_eq!(again.sealed_note.as_ref(), Some(&sealed));
+}
+
+/// Has sector North's focal point return session `id` to the team; the session as returned.
+fn returned_by_the_focal_point(f: &Fixture, id: &SessionId) -> Session {
+    f.store
+        .record_review(
+            &f.north_reviewer(),
+            id,
+            fieldconsult_model::Decision::Returned,
+            "please complete",
+        )
+        .unwrap();
+    f.store.get_session(id).unwrap().session
 }
 
 fn enrolled(f: &Fixture) -> FakeServer {
@@ -379,15 +384,7 @@ fn a_returned_session_resubmitted_with_a_new_note_seals_the_new_one() {
     let f = Fixture::new();
     let s = draft_with_note(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
-    f.store
-        .record_review(
-            &f.north_reviewer(),
-            &s.id,
-            fieldconsult_model::Decision::Returned,
-            "more detail",
-        )
-        .unwrap();
-    let mut edit = f.store.get_session(&s.id).unwrap().session;
+    let mut edit = returned_by_the_focal_point(&f, &s.id);
     edit.sensitive_note = "A second note, written after the return.".into();
     f.store.save_session(&f.alice(), &edit).unwrap();
     let again = f.store.submit_session(&f.alice(), &s.id).unwrap();
@@ -551,15 +548,7 @@ fn a_returned_session_keeps_its_sealed_service_when_saved_and_a_new_service_repl
     let f = Fixture::new();
     let s = draft_with_referral(&f);
     f.store.submit_session(&f.alice(), &s.id).unwrap();
-    f.store
-        .record_review(
-            &f.north_reviewer(),
-            &s.id,
-            fieldconsult_model::Decision::Returned,
-            "add counts",
-        )
-        .unwrap();
-    let returned = f.store.get_session(&s.id).unwrap().session;
+    let returned = returned_by_the_focal_point(&f, &s.id);
     let sealed = returned
         .referral
         .clone()
@@ -582,14 +571,7 @@ fn a_returned_session_keeps_its_sealed_service_when_saved_and_a_new_service_repl
         "resubmitted without a new service: the seal stays"
     );
     // Returned again, and referred to another service: the new one is sealed.
-    f.store
-        .record_review(
-            &f.north_reviewer(),
-            &s.id,
-            fieldconsult_model::Decision::Returned,
-            "which service?",
-        )
-        .unwrap();
+    returned_by_the_focal_point(&f, &s.id);
     let other = fieldconsult_model::ReferralService {
         id: fieldconsult_model::ReferralServiceId::new(),
         name: "Legal aid desk".into(),

@@ -9,26 +9,31 @@ mod common;
 use common::{Server, new_change, seal_note, submitted_session, visit_and_session};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::{AckOutcome, Record};
-use fieldconsult_model::{Problem, RecipientSecret, Referral, ReferralServiceId, Status};
+use fieldconsult_model::{
+    Problem, RecipientSecret, Referral, ReferralServiceId, Session, Status, Visit,
+};
 use fieldconsult_server::Storage;
 
 const NOTE: &str = "PLAINTEXT-NOTE-must-not-be-stored";
 
-#[tokio::test]
-async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
-    let server = Server::new();
-    let a = server.member(&server.team_a).await;
-    let visit = server.visit(&server.team_a);
-    server
-        .push(&a, vec![new_change(Record::Visit(visit.clone()))])
-        .await;
+/// Pushes a draft and a submitted session of `visit`, each with `plaintext` applied, and
+/// checks that both are refused as `not_sealed` at `field` and nothing of them is stored.
+async fn assert_refused_as_not_sealed(
+    server: &Server,
+    device: &str,
+    visit: &Visit,
+    field: &str,
+    plaintext: impl Fn(&mut Session),
+) {
     for status in [Status::Draft, Status::Submitted] {
-        let mut s = submitted_session(&visit);
+        let mut s = submitted_session(visit);
         s.status = status;
-        s.sealed_note = None;
-        s.sensitive_note = NOTE.to_owned();
+        plaintext(&mut s);
         let acks = server
-            .push(&a, vec![new_change(Record::Session(Box::new(s.clone())))])
+            .push(
+                device,
+                vec![new_change(Record::Session(Box::new(s.clone())))],
+            )
             .await;
         match &acks[0].outcome {
             AckOutcome::Rejected { reason, problems } => {
@@ -36,7 +41,7 @@ async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
                 assert!(
                     problems
                         .iter()
-                        .any(|p| p.field == "sensitive_note" && p.problem == Problem::NotSealed),
+                        .any(|p| p.field == field && p.problem == Problem::NotSealed),
                     "{problems:?}"
                 );
             }
@@ -51,6 +56,21 @@ async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
             "nothing stored"
         );
     }
+}
+
+#[tokio::test]
+async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let visit = server.visit(&server.team_a);
+    server
+        .push(&a, vec![new_change(Record::Visit(visit.clone()))])
+        .await;
+    assert_refused_as_not_sealed(&server, &a, &visit, "sensitive_note", |s| {
+        s.sealed_note = None;
+        s.sensitive_note = NOTE.to_owned();
+    })
+    .await;
     let db = std::fs::read(server.db_path()).unwrap();
     assert!(!db.windows(NOTE.len()).any(|w| w == NOTE.as_bytes()));
 }
@@ -64,34 +84,10 @@ async fn a_pushed_session_with_a_plaintext_referral_service_is_refused_naming_th
         .push(&a, vec![new_change(Record::Visit(visit.clone()))])
         .await;
     let service = ReferralServiceId::new();
-    for status in [Status::Draft, Status::Submitted] {
-        let mut s = submitted_session(&visit);
-        s.status = status;
+    assert_refused_as_not_sealed(&server, &a, &visit, "referral.service_id", |s| {
         s.referral = Some(Referral::to(service));
-        let acks = server
-            .push(&a, vec![new_change(Record::Session(Box::new(s.clone())))])
-            .await;
-        match &acks[0].outcome {
-            AckOutcome::Rejected { reason, problems } => {
-                assert_eq!(reason, "validation");
-                assert!(
-                    problems.iter().any(
-                        |p| p.field == "referral.service_id" && p.problem == Problem::NotSealed
-                    ),
-                    "{problems:?}"
-                );
-            }
-            other => panic!("{status:?}: {other:?}"),
-        }
-        assert!(
-            server
-                .storage
-                .get_record("session", &s.id.to_string())
-                .unwrap()
-                .is_none(),
-            "nothing stored"
-        );
-    }
+    })
+    .await;
     // As a device sends them: a draft's referral without its service, a submitted one's
     // sealed; both stored, and the plaintext id is nowhere in the server's file.
     let mut draft = submitted_session(&visit);

@@ -31,6 +31,13 @@ fn cli(db: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `unseal --session ID --escrow-key KEY --why WHY`, then `extra`, against `db`.
+fn unseal_cli(db: &Path, id: &str, key: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["unseal", "--session", id, "--escrow-key", key, "--why", WHY];
+    args.extend_from_slice(extra);
+    cli(db, &args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -140,18 +147,7 @@ async fn unseal_prints_the_escrow_copy_after_auditing_the_request_without_the_no
     let f = fixture().await;
     let id = f.session.id.to_string();
     let key = f.key_file.to_str().unwrap();
-    let out = cli(
-        &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--escrow-key",
-            key,
-            "--why",
-            WHY,
-        ],
-    );
+    let out = unseal_cli(&f.server.db_path(), &id, key, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
     assert!(!text(&out.stderr).contains(NOTE), "the note only on stdout");
@@ -191,19 +187,11 @@ async fn unseal_of_the_referral_service_prints_the_service_id_and_audits_the_fie
     let f = fixture().await;
     let id = f.session.id.to_string();
     let key = f.key_file.to_str().unwrap();
-    let out = cli(
+    let out = unseal_cli(
         &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--field",
-            "referral-service",
-            "--escrow-key",
-            key,
-            "--why",
-            WHY,
-        ],
+        &id,
+        key,
+        &["--field", "referral-service"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{SERVICE}\n"));
@@ -215,18 +203,7 @@ async fn unseal_of_the_referral_service_prints_the_service_id_and_audits_the_fie
         requests[0].target
     );
     // The default field is the note, and the log says so.
-    let out = cli(
-        &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--escrow-key",
-            key,
-            "--why",
-            WHY,
-        ],
-    );
+    let out = unseal_cli(&f.server.db_path(), &id, key, &[]);
     assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
     let requests = decryption_requests(f.server.storage.as_ref());
     assert!(requests[1].target.contains("field:sensitive_note"));
@@ -292,18 +269,7 @@ async fn another_escrow_secret_is_a_typed_error_and_still_audited_as_a_request()
     let other = f.dir.path().join("other.key");
     let other_public = generate(&other);
     let id = f.session.id.to_string();
-    let out = cli(
-        &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--escrow-key",
-            other.to_str().unwrap(),
-            "--why",
-            WHY,
-        ],
-    );
+    let out = unseal_cli(&f.server.db_path(), &id, other.to_str().unwrap(), &[]);
     assert!(!out.status.success());
     assert!(text(&out.stdout).is_empty(), "nothing printed");
     let stderr = text(&out.stderr);
@@ -430,18 +396,7 @@ async fn an_escrow_copy_moved_to_another_session_fails_to_open() {
         "{acks:?}"
     );
     let id = other.id.to_string();
-    let out = cli(
-        &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--escrow-key",
-            f.key_file.to_str().unwrap(),
-            "--why",
-            WHY,
-        ],
-    );
+    let out = unseal_cli(&f.server.db_path(), &id, f.key_file.to_str().unwrap(), &[]);
     assert!(!out.status.success());
     assert!(text(&out.stdout).is_empty());
     assert!(
@@ -500,17 +455,11 @@ async fn nothing_is_opened_when_the_audit_log_cannot_take_the_request() {
     )
     .unwrap();
     let before = audit_len(f.server.storage.as_ref());
-    let out = cli(
+    let out = unseal_cli(
         &f.server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &f.session.id.to_string(),
-            "--escrow-key",
-            f.key_file.to_str().unwrap(),
-            "--why",
-            WHY,
-        ],
+        &f.session.id.to_string(),
+        f.key_file.to_str().unwrap(),
+        &[],
     );
     assert!(!out.status.success());
     assert!(
@@ -610,18 +559,7 @@ async fn a_note_a_device_core_sealed_to_the_keys_the_admin_set_opens_with_the_es
     );
 
     let id = sealed.id.to_string();
-    let out = cli(
-        &server.db_path(),
-        &[
-            "unseal",
-            "--session",
-            &id,
-            "--escrow-key",
-            key_file.to_str().unwrap(),
-            "--why",
-            WHY,
-        ],
-    );
+    let out = unseal_cli(&server.db_path(), &id, key_file.to_str().unwrap(), &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{NOTE}\n"));
     assert_eq!(decryption_requests(server.storage.as_ref()).len(), 1);
@@ -633,17 +571,11 @@ fn unseal_against_a_missing_database_creates_nothing() {
     let key_file = dir.path().join("escrow.key");
     generate(&key_file);
     let db = dir.path().join("typo.db");
-    let out = cli(
+    let out = unseal_cli(
         &db,
-        &[
-            "unseal",
-            "--session",
-            &SessionId::new().to_string(),
-            "--escrow-key",
-            key_file.to_str().unwrap(),
-            "--why",
-            WHY,
-        ],
+        &SessionId::new().to_string(),
+        key_file.to_str().unwrap(),
+        &[],
     );
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--db"), "{}", text(&out.stderr));
@@ -662,17 +594,11 @@ async fn a_key_file_that_holds_no_key_is_refused_before_anything_is_audited() {
         good.to_uppercase(),
     ] {
         std::fs::write(&bad, &content).unwrap();
-        let out = cli(
+        let out = unseal_cli(
             &f.server.db_path(),
-            &[
-                "unseal",
-                "--session",
-                &f.session.id.to_string(),
-                "--escrow-key",
-                bad.to_str().unwrap(),
-                "--why",
-                WHY,
-            ],
+            &f.session.id.to_string(),
+            bad.to_str().unwrap(),
+            &[],
         );
         assert!(!out.status.success());
         assert!(text(&out.stdout).is_empty());

@@ -40,7 +40,7 @@ use zeroize::Zeroizing;
 
 use super::codec::{checked_list, decode, encode};
 use super::history::{self, Change};
-use super::sessions::live_in;
+use super::sessions::{live_in, live_or_none_in};
 use super::visits::visit_in;
 use super::{Store, now};
 use crate::error::{Error, Result};
@@ -78,15 +78,9 @@ pub(crate) fn keep_local_plaintext(tx: &Transaction<'_>, pulled: &Session) -> Re
     if !pulled.status.is_editable() {
         return Ok(out);
     }
-    let id = pulled.id.to_string();
-    let body: Option<Option<String>> = tx
-        .prepare_cached("SELECT body FROM sessions WHERE id = :id AND deleted = 0")?
-        .query_row(named_params! {":id": id}, |r| r.get(0))
-        .optional()?;
-    let Some(Some(body)) = body else {
+    let Some((local, _)) = live_or_none_in(tx, &pulled.id)? else {
         return Ok(out);
     };
-    let local: Session = decode(&body, "session", &id)?;
     if out.sensitive_note.is_empty() {
         out.sensitive_note = local.sensitive_note;
     }

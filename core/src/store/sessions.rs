@@ -276,15 +276,15 @@ impl Store {
             let left_behind = std::mem::take(&mut session.plaintext_elsewhere);
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
             // (no keys for the sector) leaves the session a draft with its plaintext.
-            let sealed = seal_fields(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
+            let sealed_fields =
+                seal_fields(tx, &mut session, &team_in(tx, &visit.team_id)?.sector)?;
             let from = session.status;
             session.status = next;
             let mut fields = vec!["status".to_owned()];
-            fields.extend(sealed.iter().map(|f| (*f).to_owned()));
+            fields.extend(sealed_fields.iter().map(|f| (*f).to_owned()));
             if left_behind {
                 fields.push(PLAINTEXT_ELSEWHERE_FIELD.to_owned());
             }
-            let sealed = !sealed.is_empty();
             set_status(
                 tx,
                 &session,
@@ -301,7 +301,7 @@ impl Store {
                 &id.to_string(),
                 session.has_urgent_concern(),
             )?;
-            Ok((session, sealed))
+            Ok((session, !sealed_fields.is_empty()))
         })
         .and_then(|(session, sealed)| {
             // The WAL still holds the frames of every draft version, plaintext note included
@@ -630,15 +630,23 @@ fn stored_in(tx: &Transaction<'_>, id: &SessionId) -> Result<Option<Stored>> {
 
 /// A session that exists and is not deleted, with its revision, within a transaction.
 pub(crate) fn live_in(tx: &Transaction<'_>, id: &SessionId) -> Result<(Session, i64)> {
-    match stored_in(tx, id)? {
+    live_or_none_in(tx, id)?.ok_or_else(|| not_found(id))
+}
+
+/// [`live_in`], with `None` for a session not held here or deleted.
+pub(crate) fn live_or_none_in(
+    tx: &Transaction<'_>,
+    id: &SessionId,
+) -> Result<Option<(Session, i64)>> {
+    Ok(match stored_in(tx, id)? {
         Some(Stored {
             session: Some(s),
             deleted: false,
             revision,
             ..
-        }) => Ok((s, revision)),
-        _ => Err(not_found(id)),
-    }
+        }) => Some((s, revision)),
+        _ => None,
+    })
 }
 
 fn not_found(id: &SessionId) -> Error {
