@@ -198,6 +198,23 @@ fn returned_by_the_focal_point(f: &Fixture, id: &SessionId) -> Session {
     f.store.get_session(id).unwrap().session
 }
 
+/// Every record `server` was pushed, and the session `id` among them.
+fn pushed_session(server: &FakeServer, id: &SessionId) -> (Vec<Record>, Session) {
+    let pushed: Vec<Record> = server
+        .pushes()
+        .into_iter()
+        .flat_map(|p| p.records)
+        .collect();
+    let session = pushed
+        .iter()
+        .find_map(|r| match r {
+            Record::Session(p) if p.id == *id => Some((**p).clone()),
+            _ => None,
+        })
+        .unwrap();
+    (pushed, session)
+}
+
 fn enrolled(f: &Fixture) -> FakeServer {
     let server = FakeServer::new(f.alice().role.clone());
     f.store
@@ -213,18 +230,7 @@ fn a_draft_note_never_leaves_the_device_and_the_draft_still_syncs() {
     let s = draft_with_note(&f);
     let report = f.store.sync(&server, &NoProgress).unwrap();
     assert_eq!(report.rejected, 0);
-    let pushed: Vec<Record> = server
-        .pushes()
-        .into_iter()
-        .flat_map(|p| p.records)
-        .collect();
-    let session = pushed
-        .iter()
-        .find_map(|r| match r {
-            Record::Session(p) if p.id == s.id => Some(p.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let (pushed, session) = pushed_session(&server, &s.id);
     assert!(
         session.sensitive_note.is_empty(),
         "the draft went without its note"
@@ -481,18 +487,7 @@ fn a_draft_referral_service_never_leaves_the_device_and_a_colleagues_edit_keeps_
     let s = draft_with_referral(&f);
     let service = f.referral.id.to_string();
     f.store.sync(&server, &NoProgress).unwrap();
-    let pushed: Vec<Record> = server
-        .pushes()
-        .into_iter()
-        .flat_map(|p| p.records)
-        .collect();
-    let sent = pushed
-        .iter()
-        .find_map(|r| match r {
-            Record::Session(p) if p.id == s.id => Some(p.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let (pushed, sent) = pushed_session(&server, &s.id);
     assert_eq!(
         sent.referral,
         Some(Referral::default()),
