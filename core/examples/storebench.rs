@@ -414,6 +414,7 @@ struct Raw {
 impl Raw {
     /// Keys the connection, proves the key by a read, and sets the store's pragmas.
     fn open(path: &Path, key: &[u8]) -> Res<Self> {
+        fieldconsult_core::store::wait_for_sqlcipher();
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -131,6 +131,7 @@ impl Program {
 
 /// `PRAGMA integrity_check` on a device store, through a connection of its own, keyed.
 fn device_integrity(path: &Path) -> String {
+    fieldconsult_core::store::wait_for_sqlcipher();
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!("PRAGMA key = \"x'{KEY_HEX}'\";"))
         .unwrap();

@@ -187,6 +187,7 @@ fn device_integrity(path: &Path) -> String {
 }
 
 fn keyed(path: &Path) -> rusqlite::Connection {
+    fieldconsult_core::store::wait_for_sqlcipher();
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!("PRAGMA key = \"x'{KEY_HEX}'\";"))
         .unwrap();

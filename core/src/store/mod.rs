@@ -322,7 +322,12 @@ pub(crate) fn now() -> (DateTime<Utc>, ValidationContext) {
 /// opened their first stores at once). Keying a throwaway in-memory database succeeds only
 /// once that initialisation is over; whichever thread gets here first tries until it does,
 /// the others wait for it.
-fn wait_for_sqlcipher() {
+///
+/// [`Store::open`] calls it. Code that opens a keyed SQLCipher connection of its own in a
+/// process where a store may be opening on another thread (a test looking under the API, a
+/// tool reading a store) must call it first: the wait only protects openings that all go
+/// through it.
+pub fn wait_for_sqlcipher() {
     static READY: Once = Once::new();
     READY.call_once(|| {
         for _ in 0..1000 {

@@ -35,6 +35,7 @@ pub fn key(byte: u8) -> DatabaseKey {
 
 /// A plain rusqlite connection to a store made with `key(7)`, for looking under the API.
 pub fn raw_connection(path: &std::path::Path) -> rusqlite::Connection {
+    fieldconsult_core::store::wait_for_sqlcipher();
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
         .unwrap();
