@@ -147,10 +147,11 @@ pub struct Session {
     pub referral: Option<Referral>,
     /// For the gender unit only.
     pub sensitive_note: String,
-    /// Read-only: the device that wrote this session holds its sensitive note or referral
-    /// service, sealed only there at submission. Submitting from this device needs the
-    /// `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
-    pub plaintext_elsewhere: bool,
+    /// Read-only: the other devices of the team (by device id) holding this session's
+    /// sensitive note or referral service, sealed only there at submission. While any is
+    /// listed, submitting from this device needs the `PlaintextElsewhere` warning confirmed
+    /// (`sessionWarnings` lists it).
+    pub plaintext_held_by: Vec<String>,
     /// Workflow status (read-only: changed by submit and reviews).
     pub status: Status,
 }
@@ -310,7 +311,7 @@ impl Session {
             // Set by submission only; the store keeps the one it holds whatever comes here.
             sealed_note: None,
             // Set by sync; the store keeps the one it holds, but `sessionWarnings` reads it.
-            plaintext_elsewhere: self.plaintext_elsewhere,
+            plaintext_held_by: self.plaintext_held_by.into_iter().collect(),
             status: self.status,
         }
     }
@@ -339,7 +340,7 @@ impl From<model::Session> for Session {
                 service_sealed: r.sealed_service_id.is_some(),
             }),
             sensitive_note: s.sensitive_note,
-            plaintext_elsewhere: s.plaintext_elsewhere,
+            plaintext_held_by: s.plaintext_held_by.into_iter().collect(),
             status: s.status,
         }
     }

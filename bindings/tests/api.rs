@@ -445,12 +445,12 @@ fn warnings_cross_as_field_and_kind_and_a_withdrawal_erases_a_draft() {
     );
     // A session whose note is on its author's device (as another device sees it) says so.
     let mut elsewhere = s.clone();
-    elsewhere.plaintext_elsewhere = true;
+    elsewhere.plaintext_held_by = vec!["0193a5e2-7c1d-7b3e-9f00-5a1b2c3d4e5f".into()];
     assert!(
         session_warnings(elsewhere)
             .unwrap()
             .contains(&FieldWarning {
-                field: "plaintext_elsewhere".into(),
+                field: "plaintext_held_by".into(),
                 kind: WarningKind::PlaintextElsewhere
             })
     );

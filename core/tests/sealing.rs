@@ -215,6 +215,14 @@ fn pushed_session(server: &FakeServer, id: &SessionId) -> (Vec<Record>, Session)
     (pushed, session)
 }
 
+/// This device's id, as the fake server enrolled it.
+fn me(f: &Fixture) -> String {
+    f.store.enrolment().unwrap().unwrap().device_id
+}
+
+/// Another device of the team.
+const COLLEAGUE: &str = "device-colleague";
+
 fn enrolled(f: &Fixture) -> FakeServer {
     let server = FakeServer::new(f.alice().role.clone());
     f.store
@@ -247,7 +255,7 @@ fn a_draft_note_never_leaves_the_device_and_the_draft_still_syncs() {
     let held = server.hash_of("session", &s.id.to_string()).unwrap();
     assert_eq!(
         held,
-        Record::Session(Box::new(record.session.as_sent())).hash()
+        Record::Session(Box::new(record.session.as_sent(&me(&f)))).hash()
     );
     // A second sync has nothing to send.
     let report = f.store.sync(&server, &NoProgress).unwrap();
@@ -261,7 +269,7 @@ fn a_colleagues_edit_of_the_draft_keeps_the_note_written_here() {
     let s = draft_with_note(&f);
     f.store.sync(&server, &NoProgress).unwrap();
     // A colleague's device edits the draft (it never had the note) and pushes it.
-    let mut theirs = f.store.get_session(&s.id).unwrap().session.as_sent();
+    let mut theirs = f.store.get_session(&s.id).unwrap().session.as_sent(&me(&f));
     theirs.participants.female.unknown = 4;
     server.insert(Record::Session(Box::new(theirs)));
     f.store.sync(&server, &NoProgress).unwrap();
@@ -502,7 +510,7 @@ fn a_draft_referral_service_never_leaves_the_device_and_a_colleagues_edit_keeps_
     assert_eq!(record.sync_state, SyncState::Synced);
     assert_eq!(record.session.referral, Some(Referral::to(f.referral.id)));
     // A colleague's device edits the draft (it never had the service) and pushes it.
-    let mut theirs = record.session.as_sent();
+    let mut theirs = record.session.as_sent(&me(&f));
     theirs.participants.female.unknown = 4;
     server.insert(Record::Session(Box::new(theirs)));
     f.store.sync(&server, &NoProgress).unwrap();
@@ -514,7 +522,7 @@ fn a_draft_referral_service_never_leaves_the_device_and_a_colleagues_edit_keeps_
         "mine kept"
     );
     // A colleague who removes the referral removes it here too.
-    let mut theirs = mine.as_sent();
+    let mut theirs = mine.as_sent(&me(&f));
     theirs.referral = None;
     server.insert(Record::Session(Box::new(theirs)));
     f.store.sync(&server, &NoProgress).unwrap();
@@ -652,10 +660,13 @@ fn a_reviewer_device_opens_the_referral_service_offline_and_a_moved_seal_does_no
 
 fn plaintext_elsewhere() -> FieldWarning {
     FieldWarning {
-        field: "plaintext_elsewhere".into(),
+        field: "plaintext_held_by".into(),
         kind: WarningKind::PlaintextElsewhere,
     }
 }
+
+/// The device that wrote the note and referral in the first test below.
+const AUTHOR: &str = "device-author";
 
 #[test]
 fn a_teammates_device_submits_the_authors_draft_only_confirming_the_plaintext_stays_behind() {
@@ -666,17 +677,21 @@ fn a_teammates_device_submits_the_authors_draft_only_confirming_the_plaintext_st
     let mut theirs = complete_session(&visit, Group::Women);
     theirs.sensitive_note = NOTE.into();
     theirs.referral = Some(Referral::to(f.referral.id));
-    let sent = theirs.as_sent();
-    assert!(sent.plaintext_elsewhere, "marked as it travels");
+    let sent = theirs.as_sent(AUTHOR);
+    assert_eq!(
+        sent.plaintext_held_by,
+        [AUTHOR.to_owned()].into(),
+        "listed as it travels"
+    );
     assert!(!serde_json::to_string(&sent).unwrap().contains("MARKER"));
     server.insert(Record::Visit(visit.clone()));
     server.insert(Record::Session(Box::new(sent)));
     f.store.sync(&server, &NoProgress).unwrap();
     let here = f.store.get_session(&theirs.id).unwrap().session;
-    assert!(here.plaintext_elsewhere);
-    // Saving an edit here keeps the mark (the app cannot clear it).
+    assert_eq!(here.plaintext_held_by, [AUTHOR.to_owned()].into());
+    // Saving an edit here keeps the list (the app cannot clear it).
     let mut edit = here.clone();
-    edit.plaintext_elsewhere = false;
+    edit.plaintext_held_by.clear();
     edit.referral = Some(Referral::to(f.referral.id));
     f.store.save_session(&f.alice(), &edit).unwrap();
     assert!(
@@ -684,7 +699,7 @@ fn a_teammates_device_submits_the_authors_draft_only_confirming_the_plaintext_st
             .get_session(&theirs.id)
             .unwrap()
             .session
-            .plaintext_elsewhere
+            .plaintext_elsewhere()
     );
     // Submitting needs the confirmation, like a warning on a text.
     let err = f.store.submit_session(&f.alice(), &theirs.id).unwrap_err();
@@ -703,17 +718,21 @@ fn a_teammates_device_submits_the_authors_draft_only_confirming_the_plaintext_st
         .submit_session_confirming(&f.alice(), &theirs.id, &[plaintext_elsewhere()])
         .unwrap();
     assert_eq!(submitted.status, Status::Submitted);
-    assert!(!submitted.plaintext_elsewhere, "cleared by submission");
+    assert!(
+        submitted.plaintext_held_by.is_empty(),
+        "cleared by submission"
+    );
     assert!(submitted.sealed_note.is_none(), "the note stayed behind");
     let h = f.store.history(&theirs.id.to_string()).unwrap();
     let submit = h.iter().find(|e| e.action == "submit").unwrap();
-    assert!(submit.fields.contains(&"plaintext_elsewhere".to_owned()));
+    assert!(submit.fields.contains(&"plaintext_held_by".to_owned()));
 }
 
 #[test]
 fn the_authors_device_is_never_asked_to_confirm_its_own_plaintext() {
     let f = Fixture::new();
     let server = enrolled(&f);
+    let me = me(&f);
     let visit = f.visit_of(&f.team_a);
     let mut s = complete_session(&visit, Group::Women);
     s.sensitive_note = NOTE.into();
@@ -722,23 +741,63 @@ fn the_authors_device_is_never_asked_to_confirm_its_own_plaintext() {
     f.store.sync(&server, &NoProgress).unwrap();
     let held = server.hash_of("session", &s.id.to_string()).unwrap();
     let local = f.store.get_session(&s.id).unwrap().session;
-    assert!(!local.plaintext_elsewhere);
-    assert!(local.as_sent().plaintext_elsewhere);
-    assert_eq!(held, Record::Session(Box::new(local.as_sent())).hash());
-    // A colleague's edit comes back marked; here the plaintext is, so the mark is not kept.
-    let mut theirs = local.as_sent();
+    assert!(
+        local.plaintext_held_by.is_empty(),
+        "its own copy lists others only"
+    );
+    assert_eq!(local.as_sent(&me).plaintext_held_by, [me.clone()].into());
+    assert_eq!(held, Record::Session(Box::new(local.as_sent(&me))).hash());
+    // A colleague's edit comes back listing this device; here the plaintext is, so this
+    // device is not asked about itself.
+    let mut theirs = local.as_sent(&me).as_sent(COLLEAGUE);
     theirs.participants.female.unknown = 3;
     server.insert(Record::Session(Box::new(theirs)));
     f.store.sync(&server, &NoProgress).unwrap();
     let mine = f.store.get_session(&s.id).unwrap().session;
     assert_eq!(mine.participants.female.unknown, 3);
-    assert!(!mine.plaintext_elsewhere);
+    assert!(mine.plaintext_held_by.is_empty());
     assert_eq!(mine.sensitive_note, NOTE);
     let submitted = f.store.submit_session(&f.alice(), &s.id).unwrap();
     assert!(submitted.sealed_note.is_some());
     assert!(submitted.referral.unwrap().sealed_service_id.is_some());
-    // Once the author clears the note and the referral, the draft travels unmarked.
+    // Once the author clears the note and the referral, the draft travels without it.
     let mut plain = complete_session(&visit, Group::Men);
     plain.sensitive_note = "  ".into();
-    assert!(!plain.as_sent().plaintext_elsewhere);
+    assert!(plain.as_sent(&me).plaintext_held_by.is_empty());
+}
+
+#[test]
+fn two_devices_that_each_wrote_a_note_on_one_draft_each_learn_of_the_other() {
+    let f = Fixture::new();
+    let server = enrolled(&f);
+    let me = me(&f);
+    let s = draft_with_note(&f);
+    f.store.sync(&server, &NoProgress).unwrap();
+    // A colleague's device pulls the draft, writes a note of its own and pushes its edit.
+    let (_, received) = pushed_session(&server, &s.id);
+    let mut theirs = received.clone();
+    theirs.sensitive_note = "the colleague's own note".into();
+    let theirs = theirs.as_sent(COLLEAGUE);
+    assert_eq!(
+        theirs.plaintext_held_by,
+        [me.clone(), COLLEAGUE.to_owned()].into()
+    );
+    server.insert(Record::Session(Box::new(theirs)));
+    f.store.sync(&server, &NoProgress).unwrap();
+    // Here, the colleague's note is elsewhere and this device's own is kept.
+    let mine = f.store.get_session(&s.id).unwrap().session;
+    assert_eq!(mine.plaintext_held_by, [COLLEAGUE.to_owned()].into());
+    assert_eq!(mine.sensitive_note, NOTE);
+    // Submitting here would leave the colleague's note behind: it needs the confirmation.
+    let err = f.store.submit_session(&f.alice(), &s.id).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnconfirmedWarnings { warnings } if warnings == &[plaintext_elsewhere()]),
+        "{err:?}"
+    );
+    let submitted = f
+        .store
+        .submit_session_confirming(&f.alice(), &s.id, &[plaintext_elsewhere()])
+        .unwrap();
+    assert!(submitted.sealed_note.is_some(), "this device's note sealed");
+    assert!(submitted.plaintext_held_by.is_empty());
 }

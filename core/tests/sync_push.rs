@@ -167,7 +167,8 @@ fn an_edit_made_while_the_push_is_in_flight_stays_pending() {
     let held = server.hash_of("session", &s.id.to_string()).unwrap();
     let local = f.store.get_session(&s.id).unwrap().session;
     assert_eq!(local.sensitive_note, "changed during upload");
-    assert_eq!(held, Record::Session(Box::new(local.as_sent())).hash());
+    let me = f.store.enrolment().unwrap().unwrap().device_id;
+    assert_eq!(held, Record::Session(Box::new(local.as_sent(&me))).hash());
 }
 
 #[test]

@@ -113,7 +113,7 @@ pub const FIELDS: &[(&str, Class)] = &[
     // report or export carries it even though the server may store it.
     ("session.sealed_note.copies[].enc", S),
     ("session.sealed_note.copies[].ct", S),
-    ("session.plaintext_elsewhere", I),
+    ("session.plaintext_held_by[]", I),
     ("session.status", I),
     ("session_tombstone.id", I),
     ("session_tombstone.visit_id", I),

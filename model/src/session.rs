@@ -405,14 +405,16 @@ pub struct Session {
     /// records without one keep their content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_note: Option<SealedField>,
-    /// Set in the form a draft or returned session travels in ([`Session::as_sent`]) when
-    /// the device that wrote it holds plaintext sealed only at submission: its sensitive note
-    /// or its referral's service. Every other device of the team sees it set, and submitting
-    /// there needs a confirmation ([`crate::validation::WarningKind::PlaintextElsewhere`]),
-    /// since that plaintext would be left behind. Cleared by submission. Absent from the JSON
-    /// when `false`, so records without it keep their content hash.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub plaintext_elsewhere: bool,
+    /// The devices that hold plaintext of this session sealed only at submission (its
+    /// sensitive note or its referral's service), by device id. In the form a draft or a
+    /// returned session travels in ([`Session::as_sent`]) the sending device is listed when
+    /// it holds such plaintext; a device's own copy lists only the others. While any other
+    /// device is listed, submitting needs a confirmation
+    /// ([`crate::validation::WarningKind::PlaintextElsewhere`]), since that plaintext would be
+    /// left behind. Cleared by submission. Absent from the JSON when empty, so records
+    /// without it keep their content hash.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub plaintext_held_by: BTreeSet<String>,
     /// Workflow status; changed only by the actions of [`crate::status`].
     pub status: Status,
 }
@@ -439,25 +441,41 @@ impl Session {
             referral: None,
             sensitive_note: String::new(),
             sealed_note: None,
-            plaintext_elsewhere: false,
+            plaintext_held_by: BTreeSet::new(),
             status: Status::Draft,
         }
     }
 
-    /// The session as it may leave the device: without the plaintext sensitive note and
-    /// referral service (a draft's stay on the device that wrote it; a submitted session's
-    /// travel only sealed). A referral offered stays visible as offered.
+    /// The session as it may leave `device_id`, the device holding this copy: without the
+    /// plaintext sensitive note and referral service (a draft's stay on the device that wrote
+    /// it; a submitted session's travel only sealed). A referral offered stays visible as
+    /// offered.
     ///
-    /// A session holding such plaintext goes marked [`Session::plaintext_elsewhere`], so that
-    /// no other device submits it without knowing the plaintext stays behind.
-    pub fn as_sent(&self) -> Session {
+    /// The device is listed in [`Session::plaintext_held_by`] when it holds such plaintext
+    /// (and taken off when it no longer does), so that no other device submits the session
+    /// without knowing the plaintext stays behind.
+    pub fn as_sent(&self, device_id: &str) -> Session {
         let mut s = self.clone();
-        s.plaintext_elsewhere |= self.holds_plaintext();
-        s.sensitive_note.clear();
-        if let Some(r) = &mut s.referral {
+        if self.holds_plaintext() {
+            s.plaintext_held_by.insert(device_id.to_owned());
+        } else {
+            s.plaintext_held_by.remove(device_id);
+        }
+        s.drop_plaintext();
+        s
+    }
+
+    fn drop_plaintext(&mut self) {
+        self.sensitive_note.clear();
+        if let Some(r) = &mut self.referral {
             r.service_id = None;
         }
-        s
+    }
+
+    /// Whether, on the device holding this copy, another device holds plaintext of it that
+    /// submission here would leave behind.
+    pub fn plaintext_elsewhere(&self) -> bool {
+        !self.plaintext_held_by.is_empty()
     }
 
     /// Whether this copy holds plaintext that submission seals: a sensitive note (not only
@@ -473,7 +491,9 @@ impl Session {
     /// The session without its sensitive fields, plaintext or sealed, for reports: a
     /// referral stays, as offered, without its service.
     pub fn without_sensitive_fields(&self) -> Session {
-        let mut s = self.as_sent();
+        let mut s = self.clone();
+        s.drop_plaintext();
+        s.plaintext_held_by.clear();
         s.sealed_note = None;
         if let Some(r) = &mut s.referral {
             r.sealed_service_id = None;

@@ -81,7 +81,7 @@ fn full_session(f: &Fixture) -> Session {
         let ctx = SealContext::referral_service(&id);
         r.sealed_service_id = Some(seal(&service, &ctx, &[reader.public_key().clone()]).unwrap());
     }
-    s.plaintext_elsewhere = true;
+    s.plaintext_held_by = ["0193a5e2-7c1d-7b3e-9f00-5a1b2c3d4e5f".to_owned()].into();
     assert!(s.referral.is_some() && !s.priorities.is_empty() && !s.concerns.is_empty());
     s
 }

@@ -188,7 +188,7 @@ fn any_session() -> impl Strategy<Value = Session> {
             referral: None,
             sensitive_note,
             sealed_note: None,
-            plaintext_elsewhere: false,
+            plaintext_held_by: Default::default(),
             status: Status::Draft,
         },
     )

@@ -476,7 +476,7 @@ mod rules {
         );
         assert!(!err.to_string().contains(&service.to_string()));
         // As sent, the referral is still offered, with no trace of the service.
-        let sent = draft.as_sent();
+        let sent = draft.as_sent(DEVICE_A);
         assert!(validate_sent_session(&sent).is_ok());
         assert!(sent.referral.is_some());
         assert!(
@@ -554,27 +554,44 @@ mod rules {
         assert_eq!(err.problem("referral.service_id"), None);
     }
 
+    const DEVICE_A: &str = "0193a5e2-7c1d-7b3e-9f00-00000000000a";
+    const DEVICE_B: &str = "0193a5e2-7c1d-7b3e-9f00-00000000000b";
+
     #[test]
-    fn a_draft_travels_marked_while_its_device_holds_plaintext_to_seal() {
+    fn a_draft_travels_listing_the_devices_that_hold_plaintext_to_seal() {
         use fieldconsult_model::validation::{WarningKind, session_warnings};
         let plain = session(Status::Draft, "");
-        assert!(!plain.as_sent().plaintext_elsewhere);
+        assert!(plain.as_sent(DEVICE_A).plaintext_held_by.is_empty());
         assert!(
-            !serde_json::to_string(&plain.as_sent())
+            !serde_json::to_string(&plain.as_sent(DEVICE_A))
                 .unwrap()
-                .contains("plaintext_elsewhere"),
-            "unmarked sessions keep their JSON and hash"
+                .contains("plaintext_held_by"),
+            "sessions no device holds plaintext of keep their JSON and hash"
         );
-        assert!(!session(Status::Draft, " \n ").as_sent().plaintext_elsewhere);
-        assert!(session(Status::Draft, "n").as_sent().plaintext_elsewhere);
+        let blank = session(Status::Draft, " \n ").as_sent(DEVICE_A);
+        assert!(blank.plaintext_held_by.is_empty());
+        let noted = session(Status::Draft, "n").as_sent(DEVICE_A);
+        assert_eq!(noted.plaintext_held_by, [DEVICE_A.to_owned()].into());
         let mut referred = plain.clone();
         referred.referral = Some(fieldconsult_model::Referral::to(
             fieldconsult_model::ReferralServiceId::new(),
         ));
-        let sent = referred.as_sent();
-        assert!(sent.plaintext_elsewhere);
-        // A device that received it marked keeps the mark when it sends its own edit.
-        assert!(sent.as_sent().plaintext_elsewhere);
+        let sent = referred.as_sent(DEVICE_A);
+        assert_eq!(sent.plaintext_held_by, [DEVICE_A.to_owned()].into());
+        // Device B, holding nothing, keeps A listed when it sends its own edit; holding a
+        // note of its own, it lists itself beside A.
+        assert_eq!(
+            sent.as_sent(DEVICE_B).plaintext_held_by,
+            [DEVICE_A.to_owned()].into()
+        );
+        let mut b_noted = sent.clone();
+        b_noted.sensitive_note = "B's own".into();
+        assert_eq!(
+            b_noted.as_sent(DEVICE_B).plaintext_held_by,
+            [DEVICE_A.to_owned(), DEVICE_B.to_owned()].into()
+        );
+        // A device that no longer holds plaintext takes itself off.
+        assert!(sent.as_sent(DEVICE_A).plaintext_held_by.is_empty());
         let kinds: Vec<WarningKind> = session_warnings(&sent)
             .into_iter()
             .map(|w| w.kind)
@@ -583,6 +600,38 @@ mod rules {
         assert!(
             session_warnings(&referred).is_empty(),
             "not on its own device"
+        );
+    }
+
+    #[test]
+    fn the_devices_listed_as_holding_plaintext_are_few_well_formed_ids_and_none_once_submitted() {
+        let ctx = ValidationContext::now();
+        let mut s = session(Status::Draft, "");
+        s.plaintext_held_by = [DEVICE_A.to_owned()].into();
+        assert!(validate_session(&s, Completeness::Draft, &ctx).is_ok());
+        s.plaintext_held_by = ["".to_owned(), "a device\n".to_owned(), "x".repeat(65)].into();
+        let err = validate_session(&s, Completeness::Draft, &ctx).unwrap_err();
+        for i in 0..3 {
+            assert_eq!(
+                err.problem(&format!("plaintext_held_by[{i}]")),
+                Some(&Problem::InvalidFormat)
+            );
+        }
+        s.plaintext_held_by = (0..17).map(|i| format!("device-{i}")).collect();
+        let err = validate_session(&s, Completeness::Draft, &ctx).unwrap_err();
+        assert_eq!(
+            err.problem("plaintext_held_by"),
+            Some(&Problem::TooLong {
+                max: 16,
+                actual: 17
+            })
+        );
+        let mut submitted = session(Status::Submitted, "");
+        submitted.plaintext_held_by = [DEVICE_A.to_owned()].into();
+        let err = validate_session(&submitted, Completeness::Draft, &ctx).unwrap_err();
+        assert_eq!(
+            err.problem("plaintext_held_by"),
+            Some(&Problem::MustBeEmpty)
         );
     }
 

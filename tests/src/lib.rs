@@ -474,12 +474,18 @@ impl Device {
             }
         }
         let mut visits = BTreeSet::new();
+        let me = self
+            .store
+            .enrolment()
+            .unwrap()
+            .map(|e| e.device_id)
+            .unwrap_or_default();
         for summary in self.summaries() {
             let rec = self.store.get_session(&summary.id).unwrap();
             visits.insert(rec.session.visit_id);
             records.extend(rec.reviews.into_iter().map(Record::Review));
             // As it travels: a draft's plaintext note never leaves the device.
-            records.push(Record::Session(Box::new(rec.session.as_sent())));
+            records.push(Record::Session(Box::new(rec.session.as_sent(&me))));
         }
         for v in visits {
             records.push(Record::Visit(self.store.visit(&v).unwrap()));

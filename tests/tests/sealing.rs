@@ -179,7 +179,7 @@ fn a_draft_shared_by_two_team_devices_keeps_the_authors_note_until_the_author_su
 
     // The teammate's phone holds the draft, marked: its note is on the author's tablet.
     let shared = teammate.session(&s.id).session;
-    assert!(shared.plaintext_elsewhere && shared.sensitive_note.is_empty());
+    assert!(shared.plaintext_elsewhere() && shared.sensitive_note.is_empty());
     let err = teammate
         .store
         .submit_session(&teammate.actor, &s.id)
@@ -205,7 +205,7 @@ fn a_draft_shared_by_two_team_devices_keeps_the_authors_note_until_the_author_su
     teammate.store.sync(&transport, &NoProgress).unwrap();
     let theirs = teammate.session(&s.id).session;
     assert_eq!(theirs.status, Status::Submitted);
-    assert!(!theirs.plaintext_elsewhere);
+    assert!(theirs.plaintext_held_by.is_empty());
 
     reviewer.store.sync(&transport, &NoProgress).unwrap();
     let text = reviewer

@@ -17,6 +17,11 @@
 //!   session (a colleague's edit) carries none, so applying it keeps what this device holds
 //!   ([`keep_local_plaintext`]). Another device of the team never sees it: it was not written
 //!   there.
+//! - *No device submits away plaintext held elsewhere unknowingly*: the sent form lists the
+//!   devices holding plaintext of the session ([`Session::plaintext_held_by`]), each device
+//!   listing itself; a device's own copy keeps the others, and submitting while any is listed
+//!   needs the `PlaintextElsewhere` warning confirmed. Two devices that each wrote a note
+//!   therefore each see the other's.
 //!
 //! At submission ([`Store::submit_session`]) a non-empty note and a referral's service are
 //! each sealed with HPKE (`fieldconsult_model::crypto::seal`, one [`SealContext`] per field,
@@ -41,6 +46,7 @@ use zeroize::Zeroizing;
 use super::codec::{checked_list, decode, encode};
 use super::history::{self, Change};
 use super::sessions::{live_in, live_or_none_in};
+use super::sync::own_device_id;
 use super::visits::visit_in;
 use super::{Store, now};
 use crate::error::{Error, Result};
@@ -89,10 +95,10 @@ pub(crate) fn keep_local_plaintext(tx: &Transaction<'_>, pulled: &Session) -> Re
     {
         pulled.service_id = local.service_id;
     }
-    // The plaintext the pulled version says is elsewhere is here: this is the device that
-    // seals it, and no confirmation is asked of its team member.
-    if out.holds_plaintext() {
-        out.plaintext_elsewhere = false;
+    // This device's own copy lists only the other devices holding plaintext: what it holds
+    // itself it seals at submission, and no confirmation is asked of its team member.
+    if let Some(own) = own_device_id(tx)? {
+        out.plaintext_held_by.remove(&own);
     }
     Ok(out)
 }

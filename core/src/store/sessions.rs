@@ -176,8 +176,10 @@ impl Store {
             // its sealed service with it.
             let prev = stored.as_ref().and_then(|s| s.session.as_ref());
             session.sealed_note = prev.and_then(|s| s.sealed_note.clone());
-            // Set by sync only: whether the device that wrote the session holds plaintext.
-            session.plaintext_elsewhere = prev.is_some_and(|s| s.plaintext_elsewhere);
+            // Set by sync only: which other devices hold plaintext of the session.
+            session.plaintext_held_by = prev
+                .map(|s| s.plaintext_held_by.clone())
+                .unwrap_or_default();
             if let Some(r) = &mut session.referral {
                 r.sealed_service_id = prev
                     .and_then(|s| s.referral.as_ref())
@@ -273,7 +275,7 @@ impl Store {
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
             check_confirmed_warnings(&session, confirmed)?;
             // Confirmed: what the writing device holds stays there.
-            let left_behind = std::mem::take(&mut session.plaintext_elsewhere);
+            let left_behind = !std::mem::take(&mut session.plaintext_held_by).is_empty();
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
             // (no keys for the sector) leaves the session a draft with its plaintext.
             let sealed_fields =

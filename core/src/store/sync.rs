@@ -378,6 +378,14 @@ pub(crate) fn queued_after(
 }
 
 /// The record `entity` `id` as stored now, as it travels; `None` if it no longer exists.
+/// This device's id, once it is enrolled.
+pub(crate) fn own_device_id(tx: &Transaction<'_>) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT device_id FROM sync_meta WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
+}
+
 pub(crate) fn load_record(
     tx: &Transaction<'_>,
     entity: Entity,
@@ -426,9 +434,12 @@ pub(crate) fn load_record(
                     visit_id: parse_id(&visit_id, "session")?,
                 })),
                 // The plaintext sensitive note never leaves the device (see `store::sealing`).
-                Some((_, false, Some(b))) => Some(Record::Session(Box::new(
-                    decode::<Session>(&b, "session", id)?.as_sent(),
-                ))),
+                Some((_, false, Some(b))) => {
+                    let device = own_device_id(tx)?.ok_or(Error::NotEnrolled)?;
+                    Some(Record::Session(Box::new(
+                        decode::<Session>(&b, "session", id)?.as_sent(&device),
+                    )))
+                }
                 Some((_, false, None)) => {
                     return Err(Error::Corrupt {
                         entity: "session",

@@ -5063,11 +5063,12 @@ public struct Session: Equatable, Hashable {
      */
     public var sensitiveNote: String
     /**
-     * Read-only: the device that wrote this session holds its sensitive note or referral
-     * service, sealed only there at submission. Submitting from this device needs the
-     * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+     * Read-only: the other devices of the team (by device id) holding this session's
+     * sensitive note or referral service, sealed only there at submission. While any is
+     * listed, submitting from this device needs the `PlaintextElsewhere` warning confirmed
+     * (`sessionWarnings` lists it).
      */
-    public var plaintextElsewhere: Bool
+    public var plaintextHeldBy: [String]
     /**
      * Workflow status (read-only: changed by submit and reviews).
      */
@@ -5128,10 +5129,11 @@ public struct Session: Equatable, Hashable {
          * For the gender unit only.
          */sensitiveNote: String, 
         /**
-         * Read-only: the device that wrote this session holds its sensitive note or referral
-         * service, sealed only there at submission. Submitting from this device needs the
-         * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
-         */plaintextElsewhere: Bool, 
+         * Read-only: the other devices of the team (by device id) holding this session's
+         * sensitive note or referral service, sealed only there at submission. While any is
+         * listed, submitting from this device needs the `PlaintextElsewhere` warning confirmed
+         * (`sessionWarnings` lists it).
+         */plaintextHeldBy: [String], 
         /**
          * Workflow status (read-only: changed by submit and reviews).
          */status: Status) {
@@ -5152,7 +5154,7 @@ public struct Session: Equatable, Hashable {
         self.concerns = concerns
         self.referral = referral
         self.sensitiveNote = sensitiveNote
-        self.plaintextElsewhere = plaintextElsewhere
+        self.plaintextHeldBy = plaintextHeldBy
         self.status = status
     }
 
@@ -5189,7 +5191,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
                 concerns: FfiConverterSequenceTypeConcern.read(from: &buf), 
                 referral: FfiConverterOptionTypeReferral.read(from: &buf), 
                 sensitiveNote: FfiConverterString.read(from: &buf), 
-                plaintextElsewhere: FfiConverterBool.read(from: &buf), 
+                plaintextHeldBy: FfiConverterSequenceString.read(from: &buf), 
                 status: FfiConverterTypeStatus.read(from: &buf)
         )
     }
@@ -5212,7 +5214,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
         FfiConverterSequenceTypeConcern.write(value.concerns, into: &buf)
         FfiConverterOptionTypeReferral.write(value.referral, into: &buf)
         FfiConverterString.write(value.sensitiveNote, into: &buf)
-        FfiConverterBool.write(value.plaintextElsewhere, into: &buf)
+        FfiConverterSequenceString.write(value.plaintextHeldBy, into: &buf)
         FfiConverterTypeStatus.write(value.status, into: &buf)
     }
 }

@@ -40,6 +40,10 @@ pub const MAX_PRIORITIES: usize = 5;
 pub const MAX_CONCERNS: usize = 50;
 /// Most checklist answers one session holds.
 pub const MAX_ANSWERS: usize = 200;
+/// Most devices a session names as holding its plaintext (a team's devices).
+pub const MAX_PLAINTEXT_HOLDERS: usize = 16;
+/// Longest device id, in bytes (the server issues 36-character UUIDs).
+pub const MAX_DEVICE_ID: usize = 64;
 
 /// What the rules need to know of the world: the time now, and how far ahead of it a device
 /// clock may run before a time counts as "in the future".

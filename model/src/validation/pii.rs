@@ -36,7 +36,7 @@ pub enum WarningKind {
     /// reference, a plus code.
     Coordinates,
     /// Not a text: the device that wrote this draft holds its sensitive note or its
-    /// referral's service, which only that device can seal ([`Session::plaintext_elsewhere`]).
+    /// referral's service, which only that device can seal ([`Session::plaintext_held_by`]).
     /// Submitting from another device goes without them; confirming this says so.
     PlaintextElsewhere,
 }
@@ -140,7 +140,7 @@ pub fn session_warnings(session: &Session) -> Vec<FieldWarning> {
         check(format!("concerns[{i}].note"), &c.note);
     }
     check("sensitive_note".into(), &session.sensitive_note);
-    if session.plaintext_elsewhere {
+    if session.plaintext_elsewhere() {
         out.push(FieldWarning {
             field: PLAINTEXT_ELSEWHERE_FIELD.into(),
             kind: WarningKind::PlaintextElsewhere,
@@ -150,7 +150,7 @@ pub fn session_warnings(session: &Session) -> Vec<FieldWarning> {
 }
 
 /// The field a [`WarningKind::PlaintextElsewhere`] warning names.
-pub const PLAINTEXT_ELSEWHERE_FIELD: &str = "plaintext_elsewhere";
+pub const PLAINTEXT_ELSEWHERE_FIELD: &str = "plaintext_held_by";
 
 /// Warnings on every free-text field of `visit`.
 pub fn visit_warnings(visit: &Visit) -> Vec<FieldWarning> {

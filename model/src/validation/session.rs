@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 
 use super::{
-    MAX_ANSWERS, MAX_CONCERNS, MAX_COUNT, MAX_FACILITATORS, MAX_PRIORITIES, Problem, Report,
-    ValidationContext, ValidationErrors,
+    MAX_ANSWERS, MAX_CONCERNS, MAX_COUNT, MAX_DEVICE_ID, MAX_FACILITATORS, MAX_PLAINTEXT_HOLDERS,
+    MAX_PRIORITIES, PLAINTEXT_ELSEWHERE_FIELD, Problem, Report, ValidationContext,
+    ValidationErrors,
 };
 use crate::checklist::ChecklistTemplate;
 use crate::crypto::seal::{REFERRAL_SERVICE_FIELD, SENSITIVE_NOTE_FIELD, check_shape};
@@ -138,6 +139,7 @@ fn sealing(r: &mut Report, s: &Session) {
     {
         r.add("sealed_note", Problem::InvalidFormat);
     }
+    plaintext_holders(r, s, sealed_status);
     if let Some(referral) = &s.referral {
         if sealed_status && referral.service_id.is_some() {
             r.add(REFERRAL_SERVICE_FIELD, Problem::NotSealed);
@@ -146,6 +148,36 @@ fn sealing(r: &mut Report, s: &Session) {
             && check_shape(sealed, REFERRAL_SERVICE_FIELD).is_err()
         {
             r.add("referral.sealed_service_id", Problem::InvalidFormat);
+        }
+    }
+}
+
+/// The devices a session names as holding its plaintext: a few device ids (the server's
+/// UUIDs), and none once submission has sealed what there was to seal.
+fn plaintext_holders(r: &mut Report, s: &Session, sealed_status: bool) {
+    let holders = &s.plaintext_held_by;
+    if sealed_status && !holders.is_empty() {
+        r.add(PLAINTEXT_ELSEWHERE_FIELD, Problem::MustBeEmpty);
+    }
+    if holders.len() > MAX_PLAINTEXT_HOLDERS {
+        r.add(
+            PLAINTEXT_ELSEWHERE_FIELD,
+            Problem::TooLong {
+                max: MAX_PLAINTEXT_HOLDERS,
+                actual: holders.len(),
+            },
+        );
+    }
+    let well_formed = |id: &str| {
+        (1..=MAX_DEVICE_ID).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    for (i, id) in holders.iter().enumerate() {
+        if !well_formed(id) {
+            r.add(
+                format!("{PLAINTEXT_ELSEWHERE_FIELD}[{i}]"),
+                Problem::InvalidFormat,
+            );
         }
     }
 }

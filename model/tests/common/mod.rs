@@ -423,7 +423,7 @@ pub fn valid_session_of(group: Group) -> impl Strategy<Value = Session> {
                     sensitive_note
                 },
                 sealed_note: None,
-                plaintext_elsewhere: false,
+                plaintext_held_by: Default::default(),
                 status,
             }
         },

@@ -34,9 +34,9 @@ class DataResponsibilityTest {
         val s = f.completeSession(f.visit(), Group.WOMEN)
         assertEquals(emptyList(), sessionWarnings(s))
         // As another device of the team holds it after sync: read-only, set by the core.
-        val elsewhere = s.copy(plaintextElsewhere = true)
+        val elsewhere = s.copy(plaintextHeldBy = listOf("0193a5e2-7c1d-7b3e-9f00-5a1b2c3d4e5f"))
         assertEquals(
-            listOf(FieldWarning("plaintext_elsewhere", WarningKind.PLAINTEXT_ELSEWHERE)),
+            listOf(FieldWarning("plaintext_held_by", WarningKind.PLAINTEXT_ELSEWHERE)),
             sessionWarnings(elsewhere),
         )
     }

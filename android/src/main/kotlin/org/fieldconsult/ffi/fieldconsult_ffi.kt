@@ -6120,11 +6120,12 @@ data class Session (
     var `sensitiveNote`: kotlin.String
     , 
     /**
-     * Read-only: the device that wrote this session holds its sensitive note or referral
-     * service, sealed only there at submission. Submitting from this device needs the
-     * `PlaintextElsewhere` warning confirmed (`sessionWarnings` lists it).
+     * Read-only: the other devices of the team (by device id) holding this session's
+     * sensitive note or referral service, sealed only there at submission. While any is
+     * listed, submitting from this device needs the `PlaintextElsewhere` warning confirmed
+     * (`sessionWarnings` lists it).
      */
-    var `plaintextElsewhere`: kotlin.Boolean
+    var `plaintextHeldBy`: List<kotlin.String>
     , 
     /**
      * Workflow status (read-only: changed by submit and reviews).
@@ -6163,7 +6164,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.read(buf),
             FfiConverterOptionalTypeReferral.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
             FfiConverterTypeStatus.read(buf),
         )
     }
@@ -6186,7 +6187,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.allocationSize(value.`concerns`) +
             FfiConverterOptionalTypeReferral.allocationSize(value.`referral`) +
             FfiConverterString.allocationSize(value.`sensitiveNote`) +
-            FfiConverterBoolean.allocationSize(value.`plaintextElsewhere`) +
+            FfiConverterSequenceString.allocationSize(value.`plaintextHeldBy`) +
             FfiConverterTypeStatus.allocationSize(value.`status`)
     )
 
@@ -6208,7 +6209,7 @@ public object FfiConverterTypeSession: FfiConverterRustBuffer<Session> {
             FfiConverterSequenceTypeConcern.write(value.`concerns`, buf)
             FfiConverterOptionalTypeReferral.write(value.`referral`, buf)
             FfiConverterString.write(value.`sensitiveNote`, buf)
-            FfiConverterBoolean.write(value.`plaintextElsewhere`, buf)
+            FfiConverterSequenceString.write(value.`plaintextHeldBy`, buf)
             FfiConverterTypeStatus.write(value.`status`, buf)
     }
 }
