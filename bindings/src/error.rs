@@ -26,9 +26,10 @@ pub enum FieldConsultError {
         /// Every problem, each naming its field.
         problems: Vec<FieldProblem>,
     },
-    /// Free text of the session looks like a phone number, an e-mail address or precise
-    /// coordinates and the author has not confirmed it: show the fields, then submit with
-    /// `submitSessionConfirming`.
+    /// Free text of the session being submitted or of the visit being saved looks like a
+    /// phone number, an e-mail address or precise coordinates and the author has not
+    /// confirmed it: show the fields, then submit with `submitSessionConfirming` or save with
+    /// `saveVisitConfirming`.
     #[error("{} warning(s) to confirm", warnings.len())]
     UnconfirmedWarnings {
         /// The unconfirmed warnings (field and kind, never the text).

@@ -212,7 +212,8 @@ impl FieldConsultStore {
         })
     }
 
-    /// Creates or updates a visit of the actor's team.
+    /// Creates or updates a visit of the actor's team. Notes raising a warning the stored
+    /// visit did not are `UnconfirmedWarnings`: save with `saveVisitConfirming`.
     pub fn save_visit(&self, actor: Identity, visit: Visit) -> Result<Visit> {
         guard(|| {
             let mut l = Lift::default();

@@ -1,6 +1,6 @@
 //! Warnings on free text that looks like a phone number, an e-mail address or precise
 //! coordinates, and on a session whose sensitive note or referral service is on the device
-//! that wrote it; and the submission that confirms them. The rules are the model's
+//! that wrote it; and the submission or save that confirms them. The rules are the model's
 //! (`validation::pii`); the app shows them while the author edits and at submission.
 
 use fieldconsult_model::validation::{self, WarningKind};
@@ -98,6 +98,28 @@ impl FieldConsultStore {
             Ok(self
                 .store()?
                 .submit_session_confirming(&self::actor(actor)?, &id, &confirmed)?
+                .into())
+        })
+    }
+
+    /// Saves a visit whose warnings (`visitWarnings`) the author has seen and confirmed. A
+    /// warning confirmed once holds for later saves while the stored visit still raises it;
+    /// a new one is refused with `UnconfirmedWarnings`.
+    pub fn save_visit_confirming(
+        &self,
+        actor: Identity,
+        visit: Visit,
+        confirmed: Vec<FieldWarning>,
+    ) -> Result<Visit> {
+        guard(|| {
+            let mut l = Lift::default();
+            let visit = visit.lift(&mut l);
+            let visit = l.finish(visit)?;
+            let confirmed: Vec<validation::FieldWarning> =
+                confirmed.into_iter().map(Into::into).collect();
+            Ok(self
+                .store()?
+                .save_visit_confirming(&self::actor(actor)?, &visit, &confirmed)?
                 .into())
         })
     }

@@ -493,3 +493,27 @@ fn unconfirmed_warnings_map_to_their_ffi_case_without_text() {
     assert_eq!(warnings[0].kind, WarningKind::Coordinates);
     assert_eq!(e.to_string(), "1 warning(s) to confirm");
 }
+
+#[test]
+fn a_visit_note_that_looks_like_an_email_is_saved_once_confirmed() {
+    use fieldconsult_ffi::{FieldWarning, visit_warnings};
+    use fieldconsult_model::validation::WarningKind;
+    let e = env();
+    let mut v = visit(&e);
+    v.notes = "the chief: amina@example.org".into();
+    let expected = vec![FieldWarning {
+        field: "notes".into(),
+        kind: WarningKind::Email,
+    }];
+    assert_eq!(visit_warnings(v.clone()).unwrap(), expected);
+    let err = e.store.save_visit(member(&e.team), v.clone()).unwrap_err();
+    assert!(
+        matches!(&err, FieldConsultError::UnconfirmedWarnings { warnings } if *warnings == expected),
+        "{err:?}"
+    );
+    let saved = e
+        .store
+        .save_visit_confirming(member(&e.team), v.clone(), expected)
+        .unwrap();
+    assert_eq!(saved.notes, v.notes);
+}

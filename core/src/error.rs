@@ -43,10 +43,11 @@ pub enum Error {
     /// The record breaks validation rules; every problem is listed.
     #[error("{0}")]
     Validation(#[from] ValidationErrors),
-    /// Free text of the session looks like a phone number, an e-mail address or precise
-    /// coordinates, and the author has not confirmed it; every such field is listed (path
-    /// and kind, never the text). Submit again confirming them once checked.
-    #[error("{} warning(s) to confirm before submitting: {}", warnings.len(), list_warnings(warnings))]
+    /// Free text of the session being submitted, or of the visit being saved, looks like a
+    /// phone number, an e-mail address or precise coordinates, and the author has not
+    /// confirmed it; every such field is listed (path and kind, never the text). Submit or
+    /// save again confirming them once checked.
+    #[error("{} warning(s) to confirm: {}", warnings.len(), list_warnings(warnings))]
     UnconfirmedWarnings {
         /// The unconfirmed warnings.
         warnings: Vec<FieldWarning>,

@@ -366,3 +366,44 @@ fn a_confirmation_does_not_survive_an_edit_that_adds_a_warning() {
         Err(Error::UnconfirmedWarnings { .. })
     ));
 }
+
+#[test]
+fn a_visit_whose_notes_raise_a_new_warning_is_saved_only_once_it_is_confirmed() {
+    let f = Fixture::new();
+    let visit = f.visit_of(&f.team_a);
+    let mut edited = visit.clone();
+    edited.notes = "chief's number 0912 345 678".into();
+    let Err(Error::UnconfirmedWarnings { warnings }) = f.store.save_visit(&f.alice(), &edited)
+    else {
+        panic!("expected UnconfirmedWarnings");
+    };
+    let phone = warning("notes", WarningKind::Phone);
+    assert_eq!(warnings, vec![phone.clone()]);
+    assert_eq!(f.store.visit(&visit.id).unwrap().notes, "", "nothing saved");
+
+    let saved = f
+        .store
+        .save_visit_confirming(&f.alice(), &edited, std::slice::from_ref(&phone))
+        .unwrap();
+    assert_eq!(f.store.visit(&visit.id).unwrap().notes, edited.notes);
+    // Confirmed once: a later save that still raises it needs no new confirmation.
+    let mut later = saved.clone();
+    later.ended_at = Some(common::minutes_ago(10));
+    f.store.save_visit(&f.alice(), &later).unwrap();
+    // A new kind of warning is asked again.
+    later.notes.push_str(", camp at 36N TF 12345 67890");
+    assert!(matches!(
+        f.store.save_visit(&f.alice(), &later),
+        Err(Error::UnconfirmedWarnings { warnings })
+            if warnings == vec![warning("notes", WarningKind::Coordinates)]
+    ));
+    // And a new visit is asked at creation.
+    let mut new_visit = visit.clone();
+    new_visit.id = fieldconsult_model::VisitId::new();
+    new_visit.notes = "mail amina@example.org".into();
+    assert!(matches!(
+        f.store.save_visit(&f.alice(), &new_visit),
+        Err(Error::UnconfirmedWarnings { warnings })
+            if warnings == vec![warning("notes", WarningKind::Email)]
+    ));
+}

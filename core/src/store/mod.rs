@@ -20,6 +20,7 @@ pub mod sealing;
 pub mod sessions;
 pub(crate) mod sync;
 pub mod visits;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -13,10 +13,10 @@ use super::reviews::{addenda_in, reviews_in};
 use super::sealing::seal_fields;
 use super::sync::{SESSION_STATE_SQL, SyncState, state_of};
 use super::visits::{unknown, visit_in};
+use super::warnings::require_confirmed;
 use super::{Store, now};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use fieldconsult_model::validation::pii::unconfirmed;
 use fieldconsult_model::validation::{
     Completeness, PLAINTEXT_ELSEWHERE_FIELD, session_warnings, validate_session,
 };
@@ -273,7 +273,7 @@ impl Store {
             let checklist = checklist_in(tx, session.checklist_version)?
                 .ok_or_else(|| unknown("checklist_version"))?;
             validate_session(&session, Completeness::Submit(&checklist), &ctx)?;
-            check_confirmed_warnings(&session, confirmed)?;
+            require_confirmed(session_warnings(&session), confirmed)?;
             // Confirmed: what the writing device holds stays there.
             let left_behind = !std::mem::take(&mut session.plaintext_held_by).is_empty();
             // Sealed, and the plaintext gone from the row, in this transaction: a failure
@@ -511,16 +511,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-/// Refuses a session whose free text raises a warning not in `confirmed`.
-fn check_confirmed_warnings(session: &Session, confirmed: &[FieldWarning]) -> Result<()> {
-    let left = unconfirmed(&session_warnings(session), confirmed);
-    if left.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::UnconfirmedWarnings { warnings: left })
     }
 }
 

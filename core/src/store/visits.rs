@@ -6,9 +6,10 @@ use super::codec::{decode, encode};
 use super::history::{self, Change, changed_fields};
 use super::outbox::{self, Entity};
 use super::reference::{community_exists, team_in};
+use super::warnings::require_confirmed;
 use super::{Store, now};
 use crate::error::{Error, Result};
-use fieldconsult_model::validation::validate_visit;
+use fieldconsult_model::validation::{FieldWarning, validate_visit, visit_warnings};
 use fieldconsult_model::{
     Action, Actor, FieldError, Problem, Role, TransitionError, ValidationErrors, Visit, VisitId,
 };
@@ -16,7 +17,24 @@ use fieldconsult_model::{
 impl Store {
     /// Creates a visit of the actor's team, or updates it (times, notes). A visit's team and
     /// community do not change once it has sessions.
+    ///
+    /// Notes that look like a phone number, an e-mail address or precise coordinates must be
+    /// confirmed, since a visit travels as it is saved: a warning the stored visit did not
+    /// raise is [`Error::UnconfirmedWarnings`], and the author saves again with
+    /// [`Store::save_visit_confirming`].
     pub fn save_visit(&self, actor: &Actor, visit: &Visit) -> Result<Visit> {
+        self.save_visit_confirming(actor, visit, &[])
+    }
+
+    /// [`Store::save_visit`], with the warnings the author has seen and confirmed
+    /// (`fieldconsult_model::validation::visit_warnings` of the visit as shown). A warning
+    /// confirmed once holds for later saves while the stored visit still raises it.
+    pub fn save_visit_confirming(
+        &self,
+        actor: &Actor,
+        visit: &Visit,
+        confirmed: &[FieldWarning],
+    ) -> Result<Visit> {
         let mut visit = visit.clone();
         visit.normalize();
         let (at, ctx) = now();
@@ -37,6 +55,14 @@ impl Store {
             }
             let id = visit.id.to_string();
             let before = visit_row(tx, &visit.id)?;
+            let raised = visit_warnings(&visit);
+            let seen = before.as_ref().map(|(v, _)| visit_warnings(v));
+            require_confirmed(
+                raised
+                    .into_iter()
+                    .filter(|w| seen.as_ref().is_none_or(|s| !s.contains(w))),
+                confirmed,
+            )?;
             let revision = match &before {
                 Some((old, rev)) => {
                     let moved =

@@ -997,7 +997,8 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
     func saveSession(actor: Identity, session: Session) throws  -> Session
     
     /**
-     * Creates or updates a visit of the actor's team.
+     * Creates or updates a visit of the actor's team. Notes raising a warning the stored
+     * visit did not are `UnconfirmedWarnings`: save with `saveVisitConfirming`.
      */
     func saveVisit(actor: Identity, visit: Visit) throws  -> Visit
     
@@ -1059,6 +1060,13 @@ public protocol FieldConsultStoreProtocol: AnyObject, Sendable {
      * Closes the store and deletes its database with the `-wal` and `-shm` files.
      */
     func wipe() throws 
+    
+    /**
+     * Saves a visit whose warnings (`visitWarnings`) the author has seen and confirmed. A
+     * warning confirmed once holds for later saves while the stored visit still raises it;
+     * a new one is refused with `UnconfirmedWarnings`.
+     */
+    func saveVisitConfirming(actor: Identity, visit: Visit, confirmed: [FieldWarning]) throws  -> Visit
     
     /**
      * Submits a session whose warnings the author has seen and confirmed. The
@@ -1585,7 +1593,8 @@ open func saveSession(actor: Identity, session: Session)throws  -> Session  {
 }
     
     /**
-     * Creates or updates a visit of the actor's team.
+     * Creates or updates a visit of the actor's team. Notes raising a warning the stored
+     * visit did not are `UnconfirmedWarnings`: save with `saveVisitConfirming`.
      */
 open func saveVisit(actor: Identity, visit: Visit)throws  -> Visit  {
     return try  FfiConverterTypeVisit_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
@@ -1733,6 +1742,23 @@ open func wipe()throws   {try rustCallWithError(FfiConverterTypeFieldConsultErro
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Saves a visit whose warnings (`visitWarnings`) the author has seen and confirmed. A
+     * warning confirmed once holds for later saves while the stored visit still raises it;
+     * a new one is refused with `UnconfirmedWarnings`.
+     */
+open func saveVisitConfirming(actor: Identity, visit: Visit, confirmed: [FieldWarning])throws  -> Visit  {
+    return try  FfiConverterTypeVisit_lift(try rustCallWithError(FfiConverterTypeFieldConsultError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit_confirming(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIdentity_lower(actor),
+        FfiConverterTypeVisit_lower(visit),
+        FfiConverterSequenceTypeFieldWarning.lower(confirmed),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -6821,9 +6847,10 @@ enum FieldConsultError: Swift.Error, Equatable, Hashable, Foundation.LocalizedEr
          */problems: [FieldProblem]
     )
     /**
-     * Free text of the session looks like a phone number, an e-mail address or precise
-     * coordinates and the author has not confirmed it: show the fields, then submit with
-     * `submitSessionConfirming`.
+     * Free text of the session being submitted or of the visit being saved looks like a
+     * phone number, an e-mail address or precise coordinates and the author has not
+     * confirmed it: show the fields, then submit with `submitSessionConfirming` or save with
+     * `saveVisitConfirming`.
      */
     case UnconfirmedWarnings(
         /**
@@ -10249,7 +10276,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_session() != 65355) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() != 33538) {
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() != 1847) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() != 50603) {
@@ -10280,6 +10307,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe() != 41500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit_confirming() != 1150) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming() != 23727) {

@@ -20,6 +20,20 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: f.file), before)
     }
 
+    func testAnEmailInAVisitNoteMustBeConfirmedBeforeTheVisitIsSaved() throws {
+        let f = try Fixture()
+        var noted = try f.visit()
+        noted.notes = "the chief: amina@example.org"
+        let expected = [FieldWarning(field: "notes", kind: .email)]
+        XCTAssertEqual(try visitWarnings(visit: noted), expected)
+        XCTAssertThrowsError(try f.store.raw.saveVisit(actor: f.member, visit: noted)) { error in
+            guard case FieldConsultError.UnconfirmedWarnings(let warnings) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(warnings, expected)
+        }
+        let saved = try f.store.raw.saveVisitConfirming(actor: f.member, visit: noted, confirmed: expected)
+        XCTAssertEqual(saved.notes, noted.notes)
+    }
+
     func testPanicWipeLeavesNoFileBehind() throws {
         let f = try Fixture()
         _ = try f.visit()

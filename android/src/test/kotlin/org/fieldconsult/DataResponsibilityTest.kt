@@ -12,6 +12,7 @@ import org.fieldconsult.ffi.Status
 import org.fieldconsult.ffi.WarningKind
 import org.fieldconsult.ffi.Withdrawal
 import org.fieldconsult.ffi.sessionWarnings
+import org.fieldconsult.ffi.visitWarnings
 
 class DataResponsibilityTest {
     @Test
@@ -27,6 +28,19 @@ class DataResponsibilityTest {
         assertEquals(expected, e.warnings)
         val submitted = runBlocking { f.store.submit(f.member, saved.id, expected) }
         assertEquals(Status.SUBMITTED, submitted.status)
+    }
+
+    @Test
+    fun anEmailInAVisitNoteMustBeConfirmedBeforeTheVisitIsSaved(): Unit = Fixture().use { f ->
+        val noted = f.visit().copy(notes = "the chief: amina@example.org")
+        val expected = listOf(FieldWarning("notes", WarningKind.EMAIL))
+        assertEquals(expected, visitWarnings(noted))
+        val e = assertFailsWith<FieldConsultException.UnconfirmedWarnings> {
+            f.store.raw.saveVisit(f.member, noted)
+        }
+        assertEquals(expected, e.warnings)
+        val saved = f.store.raw.saveVisitConfirming(f.member, noted, expected)
+        assertEquals(noted.notes, saved.notes)
     }
 
     @Test

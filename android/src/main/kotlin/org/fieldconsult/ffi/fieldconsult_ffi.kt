@@ -831,6 +831,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe(
     ): Int
+    external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit_confirming(
+    ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming(
     ): Int
     external fun uniffi_fieldconsult_ffi_checksum_method_httptransport_send(
@@ -969,6 +971,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit_confirming(`ptr`: Long,`actor`: RustBuffer.ByValue,`visit`: RustBuffer.ByValue,`confirmed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_submit_session_confirming(`ptr`: Long,`actor`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`confirmed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldconsult_ffi_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1255,7 +1259,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_session() and 0xFFFF) != 65355) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() and 0xFFFF) != 33538) {
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit() and 0xFFFF) != 1847) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_sealing_public_key() and 0xFFFF) != 50603) {
@@ -1286,6 +1290,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_wipe() and 0xFFFF) != 41500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_save_visit_confirming() and 0xFFFF) != 1150) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldconsult_ffi_checksum_method_fieldconsultstore_submit_session_confirming() and 0xFFFF) != 23727) {
@@ -2313,7 +2320,8 @@ public interface FieldConsultStoreInterface {
     fun `saveSession`(`actor`: Identity, `session`: Session): Session
     
     /**
-     * Creates or updates a visit of the actor's team.
+     * Creates or updates a visit of the actor's team. Notes raising a warning the stored
+     * visit did not are `UnconfirmedWarnings`: save with `saveVisitConfirming`.
      */
     fun `saveVisit`(`actor`: Identity, `visit`: Visit): Visit
     
@@ -2375,6 +2383,13 @@ public interface FieldConsultStoreInterface {
      * Closes the store and deletes its database with the `-wal` and `-shm` files.
      */
     fun `wipe`()
+    
+    /**
+     * Saves a visit whose warnings (`visitWarnings`) the author has seen and confirmed. A
+     * warning confirmed once holds for later saves while the stored visit still raises it;
+     * a new one is refused with `UnconfirmedWarnings`.
+     */
+    fun `saveVisitConfirming`(`actor`: Identity, `visit`: Visit, `confirmed`: List<FieldWarning>): Visit
     
     /**
      * Submits a session whose warnings the author has seen and confirmed. The
@@ -3089,7 +3104,8 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 
     
     /**
-     * Creates or updates a visit of the actor's team.
+     * Creates or updates a visit of the actor's team. Notes raising a warning the stored
+     * visit did not are `UnconfirmedWarnings`: save with `saveVisitConfirming`.
      */
     @Throws(FieldConsultException::class)override fun `saveVisit`(`actor`: Identity, `visit`: Visit): Visit {
             return FfiConverterTypeVisit.lift(
@@ -3291,6 +3307,28 @@ open class FieldConsultStore: Disposable, AutoCloseable, FieldConsultStoreInterf
 }
     }
     
+    
+
+    
+    /**
+     * Saves a visit whose warnings (`visitWarnings`) the author has seen and confirmed. A
+     * warning confirmed once holds for later saves while the stored visit still raises it;
+     * a new one is refused with `UnconfirmedWarnings`.
+     */
+    @Throws(FieldConsultException::class)override fun `saveVisitConfirming`(`actor`: Identity, `visit`: Visit, `confirmed`: List<FieldWarning>): Visit {
+            return FfiConverterTypeVisit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldConsultException) { _status ->
+    UniffiLib.uniffi_fieldconsult_ffi_fn_method_fieldconsultstore_save_visit_confirming(
+        it,
+        
+        FfiConverterTypeIdentity.lower(`actor`),
+        FfiConverterTypeVisit.lower(`visit`),
+        FfiConverterSequenceTypeFieldWarning.lower(`confirmed`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -7245,9 +7283,10 @@ sealed class FieldConsultException: kotlin.Exception() {
     }
     
     /**
-     * Free text of the session looks like a phone number, an e-mail address or precise
-     * coordinates and the author has not confirmed it: show the fields, then submit with
-     * `submitSessionConfirming`.
+     * Free text of the session being submitted or of the visit being saved looks like a
+     * phone number, an e-mail address or precise coordinates and the author has not
+     * confirmed it: show the fields, then submit with `submitSessionConfirming` or save with
+     * `saveVisitConfirming`.
      */
     class UnconfirmedWarnings(
         
