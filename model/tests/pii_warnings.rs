@@ -26,6 +26,9 @@ const POSITIVES: &[(&str, WarningKind)] = &[
     ("00211 912 345 678", P),
     ("555-123-4567", P),
     ("joignable au 0712345678 le soir", P),
+    ("her son 912 345 678", P),
+    ("call 912-345-678 after dark", P),
+    ("the chief 912345678", P),
     ("رقم هاتفها ٠٩١٢ ٣٤٥ ٦٧٨", P),
     ("اتصل على +٢١١ ٩١٢ ٣٤٥ ٦٧٨", P),
     ("الهاتف ۰۹۱۲۳۴۵۶۷۸", P),
@@ -74,6 +77,8 @@ const NEGATIVES: &[&str] = &[
     "depuis 2013, puis en 2016",
     // Money and distances.
     "costs 1 500 000 SSP",
+    "a budget of 120 000 000 SSP",
+    "250.000.000 francs",
     "25.000.000 francs de dégâts",
     "1,500,000 SSP",
     "the well is 1.5 km away",

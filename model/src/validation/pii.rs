@@ -323,8 +323,15 @@ fn is_phone(chars: &[char], g: &[Group]) -> bool {
     {
         return false;
     }
-    // Thousands grouping: `1 500 000`, `25.000.000`.
-    if g.len() > 1 && first.len() <= 3 && g[1..].iter().all(|x| x.len() == 3) {
+    // Thousands grouping: `1 500 000`, `25.000.000`, `120 000 000`. Nine digits grouped
+    // three by three are a local mobile number (`912 345 678`) unless they end in `000`, and
+    // a dash never groups thousands.
+    if g.len() > 1
+        && first.len() <= 3
+        && g[1..].iter().all(|x| x.len() == 3)
+        && groups_thousands(chars, g)
+        && (digits < 9 || chars[last.start..last.end] == ['0', '0', '0'])
+    {
         return false;
     }
     // Decimals: `4.8594 31.5713` is coordinates, found by their own scan.
@@ -335,6 +342,14 @@ fn is_phone(chars: &[char], g: &[Group]) -> bool {
         return false;
     }
     !is_time_range(chars, g)
+}
+
+/// Whether every separator of the chain is one and the same thousands separator: a space (of
+/// any width) or a dot.
+fn groups_thousands(chars: &[char], g: &[Group]) -> bool {
+    let first = &chars[g[0].end..g[1].start];
+    matches!(first, [' ' | '\u{00A0}' | '\u{202F}' | '.'])
+        && g.windows(2).all(|w| chars[w[0].end..w[1].start] == *first)
 }
 
 /// `08.00-10.00`: pairs of hours and minutes joined by dots.
