@@ -236,7 +236,7 @@ pub enum ReportFormat {
 /// One file of a rendered report, ready to show or share.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ReportFile {
-    /// File name, e.g. `gender-report-team-alpha-2026-10.html`.
+    /// File name, e.g. `gender-report-team-alpha-2026-10-en.html`.
     pub name: String,
     /// Media type, e.g. `text/html; charset=utf-8`.
     pub media_type: String,

@@ -46,7 +46,7 @@ pub(crate) fn render(
         t.sessions(),
     ]
     .into_iter()
-    .map(|table| write(report, table))
+    .map(|table| write(report, lang, table))
     .collect()
 }
 
@@ -57,7 +57,7 @@ struct Table {
     rows: Vec<Vec<String>>,
 }
 
-fn write(report: &MonthlyReport, table: Table) -> Result<ReportFile, RenderError> {
+fn write(report: &MonthlyReport, lang: Language, table: Table) -> Result<ReportFile, RenderError> {
     let fail = |_| RenderError::Table { table: table.part };
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record(&table.header).map_err(fail)?;
@@ -68,7 +68,7 @@ fn write(report: &MonthlyReport, table: Table) -> Result<ReportFile, RenderError
         .into_inner()
         .map_err(|_| RenderError::Table { table: table.part })?;
     Ok(ReportFile {
-        name: crate::file_name(report, Some(table.part), "csv"),
+        name: crate::file_name(report, crate::Format::Csv, lang, Some(table.part)),
         media_type: "text/csv; charset=utf-8",
         bytes,
     })

@@ -86,7 +86,7 @@ impl Format {
 /// One file of a rendered report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportFile {
-    /// File name, without folders: `gender-report-<scope>-<month>[-<part>].<ext>`.
+    /// File name, without folders: `gender-report-<scope>-<month>[-<lang>][-<part>].<ext>`.
     pub name: String,
     /// Its media type, for an HTTP response or a share sheet.
     pub media_type: &'static str,
@@ -140,27 +140,28 @@ pub fn render(
     format: Format,
     lang: Language,
 ) -> Result<Vec<ReportFile>, RenderError> {
+    let name = || file_name(report, format, lang, None);
     match format {
         Format::Html => Ok(vec![ReportFile {
-            name: file_name(report, None, "html"),
+            name: name(),
             media_type: "text/html; charset=utf-8",
             bytes: html::render(report, lang)?.into_bytes(),
         }]),
         Format::Csv => csv::render(report, lang),
         Format::Json => Ok(vec![ReportFile {
-            name: file_name(report, None, "json"),
+            name: name(),
             media_type: "application/json",
             bytes: serde_json::to_vec_pretty(report).map_err(|_| RenderError::Json)?,
         }]),
         #[cfg(feature = "xlsx")]
         Format::Xlsx => Ok(vec![ReportFile {
-            name: file_name(report, None, "xlsx"),
+            name: name(),
             media_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             bytes: xlsx::render(report, lang)?,
         }]),
         #[cfg(feature = "pdf")]
         Format::Pdf => Ok(vec![ReportFile {
-            name: file_name(report, None, "pdf"),
+            name: name(),
             media_type: "application/pdf",
             bytes: pdf::render(report, lang)?,
         }]),
@@ -169,16 +170,31 @@ pub fn render(
     }
 }
 
-/// `gender-report-<scope>-<month>[-<part>].<ext>`, in ASCII whatever the scope's name, so it
-/// is safe as a file name on any phone or server.
-pub fn file_name(report: &MonthlyReport, part: Option<&str>, ext: &str) -> String {
+/// `gender-report-<scope>-<month>[-<lang>][-<part>].<ext>`, in ASCII whatever the scope's
+/// name, so it is safe as a file name on any phone or server. Every format but JSON (data
+/// only) names its language, so the English and the French report of one month can sit in
+/// one folder.
+pub fn file_name(
+    report: &MonthlyReport,
+    format: Format,
+    lang: Language,
+    part: Option<&str>,
+) -> String {
     let scope = match &report.scope {
         ReportScope::Team { .. } => format!("team-{}", slug(&report.scope_name)),
         ReportScope::Sector { .. } => format!("sector-{}", slug(&report.scope_name)),
         ReportScope::Mission => "mission".to_owned(),
     };
+    let lang = match format {
+        Format::Json => String::new(),
+        _ => format!("-{}", lang.tag()),
+    };
     let part = part.map(|p| format!("-{p}")).unwrap_or_default();
-    format!("gender-report-{scope}-{}{part}.{ext}", report.month)
+    format!(
+        "gender-report-{scope}-{}{lang}{part}.{}",
+        report.month,
+        format.code()
+    )
 }
 
 /// Lower-case ASCII letters and digits, runs of anything else as one `-`; `x` when nothing

@@ -21,7 +21,7 @@ pub fn render(report: &MonthlyReport, lang: Language) -> Result<Vec<ReportFile>,
             let bytes =
                 rasterise(&chart.svg, SCALE).ok_or(RenderError::Raster { chart: chart.id })?;
             Ok(ReportFile {
-                name: crate::file_name(report, Some(chart.id), "png"),
+                name: crate::file_name(report, crate::Format::Png, lang, Some(chart.id)),
                 media_type: "image/png",
                 bytes,
             })

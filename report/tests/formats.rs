@@ -795,7 +795,7 @@ fn csv_has_one_file_per_table_with_stable_names() {
     ];
     let expected: Vec<String> = parts
         .iter()
-        .map(|p| format!("gender-report-sector-west-2026-03-{p}.csv"))
+        .map(|p| format!("gender-report-sector-west-2026-03-en-{p}.csv"))
         .collect();
     assert_eq!(names(&files), expected);
     assert!(
@@ -1041,5 +1041,22 @@ fn empty_month_renders_every_format() {
         assert_eq!(participation[3], ["total", "0", "0", "0", "0", "0", "0"]);
         let json = files(&report, Format::Json, lang);
         assert_eq!(json[0].name, "gender-report-mission-2026-03.json");
+    }
+}
+
+#[test]
+fn the_english_and_french_files_of_one_month_have_different_names_but_the_json_data_one() {
+    let report = empty_month();
+    for format in Format::ALL.iter().copied() {
+        let en = files(&report, format, Language::En);
+        let fr = files(&report, format, Language::Fr);
+        let en: BTreeSet<&str> = names(&en).into_iter().collect();
+        let fr: BTreeSet<&str> = names(&fr).into_iter().collect();
+        if format == Format::Json {
+            assert_eq!(en, fr, "the same data in either language");
+        } else {
+            assert!(en.is_disjoint(&fr), "{format:?}: {en:?} and {fr:?}");
+            assert!(fr.iter().all(|n| n.contains("-2026-03-fr")), "{fr:?}");
+        }
     }
 }

@@ -665,8 +665,8 @@ fn png_charts_decode_and_are_not_blank() {
     assert_eq!(
         names,
         [
-            "gender-report-mission-2026-03-participation-pyramid.png",
-            "gender-report-mission-2026-03-priorities.png",
+            "gender-report-mission-2026-03-en-participation-pyramid.png",
+            "gender-report-mission-2026-03-en-priorities.png",
         ]
     );
     let dir = temp_dir();

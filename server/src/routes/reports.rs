@@ -213,7 +213,7 @@ async fn answer(
             ..ReportOptions::default()
         };
         let report = monthly_report(storage.as_ref(), req.scope.clone(), req.month, options)?;
-        let stem = fieldconsult_report::file_name(&report, None, req.format.code());
+        let stem = fieldconsult_report::file_name(&report, req.format, req.lang, None);
         let files = fieldconsult_report::render(&report, req.format, req.lang)
             .map_err(|e| ApiError::Render(e.to_string()))?;
         Ok((stem, files))
