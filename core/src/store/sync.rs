@@ -386,10 +386,12 @@ pub(crate) fn own_device_id(tx: &Transaction<'_>) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// The record as this device (`device_id`) sends it, or `None` when it is gone.
 pub(crate) fn load_record(
     tx: &Transaction<'_>,
     entity: Entity,
     id: &str,
+    device_id: &str,
 ) -> Result<Option<Record>> {
     let body = |sql: &str| -> Result<Option<String>> {
         Ok(tx
@@ -434,12 +436,9 @@ pub(crate) fn load_record(
                     visit_id: parse_id(&visit_id, "session")?,
                 })),
                 // The plaintext sensitive note never leaves the device (see `store::sealing`).
-                Some((_, false, Some(b))) => {
-                    let device = own_device_id(tx)?.ok_or(Error::NotEnrolled)?;
-                    Some(Record::Session(Box::new(
-                        decode::<Session>(&b, "session", id)?.as_sent(&device),
-                    )))
-                }
+                Some((_, false, Some(b))) => Some(Record::Session(Box::new(
+                    decode::<Session>(&b, "session", id)?.as_sent(device_id),
+                ))),
                 Some((_, false, None)) => {
                     return Err(Error::Corrupt {
                         entity: "session",

@@ -3,12 +3,13 @@
 use chrono::Utc;
 use rusqlite::Transaction;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::consent::is_withdrawn;
 use crate::store::outbox::is_pending;
 use crate::store::sync::{
-    SyncState, Written, entity_of, load_record, park, parked, root_pin, set_base_hash,
-    set_bundle_sequence, set_cursor, set_server_hash, state_of, unpark, write_pulled,
+    SyncState, Written, entity_of, load_record, own_device_id, park, parked, root_pin,
+    set_base_hash, set_bundle_sequence, set_cursor, set_server_hash, state_of, unpark,
+    write_pulled,
 };
 use fieldconsult_model::SessionId;
 use fieldconsult_model::crypto::bundle::SignedBundle;
@@ -160,7 +161,8 @@ fn apply_one(
     let refused = sync.as_ref().is_some_and(|r| r.state == SyncState::Error);
     let server_hash = sync.and_then(|r| r.server_hash);
     let local_hash = if pending {
-        load_record(tx, entity, &id)?.map(|r| r.hash())
+        let device = own_device_id(tx)?.ok_or(Error::NotEnrolled)?;
+        load_record(tx, entity, &id, &device)?.map(|r| r.hash())
     } else {
         None
     };

@@ -106,7 +106,8 @@ fn next_batch(
             return finish(tx, items, body, true);
         }
         for q in queued {
-            let Some(record) = load_record(tx, q.entry.entity, &q.entry.id)? else {
+            let Some(record) = load_record(tx, q.entry.entity, &q.entry.id, &creds.device_id)?
+            else {
                 // Gone from the store (nothing left to push): drop it from the outbox.
                 acknowledge_in(tx, &q.entry)?;
                 *after = Some((q.entry.urgent, q.seq));
