@@ -11,8 +11,9 @@
 use chrono::{DateTime, Utc};
 use fieldconsult_model::status::{self, Action, Actor, Role, Status, TransitionError};
 use fieldconsult_model::validation::{
-    Completeness, FieldError, Problem, ValidationContext, ValidationErrors, validate_addendum,
-    validate_community, validate_review, validate_sent_session, validate_session, validate_visit,
+    Completeness, FieldError, PLAINTEXT_ELSEWHERE_FIELD, Problem, ValidationContext,
+    ValidationErrors, validate_addendum, validate_community, validate_review,
+    validate_sent_session, validate_session, validate_visit,
 };
 use fieldconsult_model::wire::{
     Ack, AckOutcome, ChangeSignatureError, ConflictNotice, ConsentWithdrawal, PushChange, Record,
@@ -471,6 +472,24 @@ fn push_session(
     };
     if !allowed {
         return Ok(Step::Refused(Refusal::new(reasons::INVALID_TRANSITION)));
+    }
+    // A device lists or unlists only itself as holding plaintext of a draft, so no device
+    // hides a teammate's note from the confirmation submitting asks for; submission, which
+    // leaves the list empty (validated above), clears it for everyone.
+    if let Some(old) = &stored_session
+        && to != Status::Submitted
+        && old
+            .plaintext_held_by
+            .symmetric_difference(&session.plaintext_held_by)
+            .any(|d| *d != device.id)
+    {
+        return Ok(Step::Refused(Refusal {
+            reason: reasons::VALIDATION,
+            problems: vec![FieldError {
+                field: PLAINTEXT_ELSEWHERE_FIELD.to_owned(),
+                problem: Problem::ReadOnly,
+            }],
+        }));
     }
     if let Some(old) = &stored {
         tx.file_history(&old.record, &old.hash, HistoryOutcome::Superseded, now)?;

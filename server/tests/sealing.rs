@@ -256,3 +256,58 @@ async fn keys_set_publishes_a_sectors_sealing_keys_to_every_device() {
         matches!(&acks[0].outcome, AckOutcome::Rejected { reason, .. } if reason == "forbidden")
     );
 }
+
+/// `session`, pushed by `token`'s device as an edit built on the version hashed `base`.
+async fn push_edit(server: &Server, token: &str, session: &Session, base: &str) -> AckOutcome {
+    let change = fieldconsult_model::wire::PushChange {
+        base_hash: Some(base.to_owned()),
+        ..new_change(Record::Session(Box::new(session.clone())))
+    };
+    server.push(token, vec![change]).await.remove(0).outcome
+}
+
+#[tokio::test]
+async fn a_device_lists_or_unlists_only_itself_as_holding_a_drafts_plaintext() {
+    let server = Server::new();
+    let a = server.member(&server.team_a).await;
+    let b = server.member(&server.team_a).await;
+    let (a_id, _) = server.key_of(&a);
+    let (b_id, _) = server.key_of(&b);
+    let visit = server.visit(&server.team_a);
+    let mut draft = submitted_session(&visit);
+    draft.status = Status::Draft;
+    draft.plaintext_held_by = [a_id.clone()].into();
+    let acks = server.push(&a, visit_and_session(&visit, &draft)).await;
+    assert_eq!(acks[1].outcome, AckOutcome::Stored);
+    let base = Record::Session(Box::new(draft.clone())).hash();
+
+    // Device B, building on it, may not take A's note out of the list...
+    let mut hidden = draft.clone();
+    hidden.plaintext_held_by.clear();
+    match push_edit(&server, &b, &hidden, &base).await {
+        AckOutcome::Rejected { reason, problems } => {
+            assert_eq!(reason, "validation");
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].field, "plaintext_held_by");
+            assert_eq!(problems[0].problem, Problem::ReadOnly);
+        }
+        other => panic!("{other:?}"),
+    }
+    // ...but lists itself beside A.
+    let mut both = draft.clone();
+    both.plaintext_held_by.insert(b_id.clone());
+    assert_eq!(push_edit(&server, &b, &both, &base).await, AckOutcome::Stored);
+    // A takes itself off, once its note is gone, and submitting clears the list for all.
+    let base = Record::Session(Box::new(both.clone())).hash();
+    let mut a_off = both.clone();
+    a_off.plaintext_held_by.remove(&a_id);
+    assert_eq!(push_edit(&server, &a, &a_off, &base).await, AckOutcome::Stored);
+    let base = Record::Session(Box::new(a_off.clone())).hash();
+    let mut submitted = a_off.clone();
+    submitted.plaintext_held_by.clear();
+    submitted.status = Status::Submitted;
+    assert_eq!(
+        push_edit(&server, &a, &submitted, &base).await,
+        AckOutcome::Stored
+    );
+}
