@@ -180,9 +180,17 @@ pub fn file_name(
     lang: Language,
     part: Option<&str>,
 ) -> String {
+    // A sector named "Sector West" is `sector-west`, not `sector-sector-west`.
+    let scoped = |kind: &str| {
+        let name = slug(&report.scope_name);
+        match name.strip_prefix(kind).and_then(|n| n.strip_prefix('-')) {
+            Some(rest) => format!("{kind}-{rest}"),
+            None => format!("{kind}-{name}"),
+        }
+    };
     let scope = match &report.scope {
-        ReportScope::Team { .. } => format!("team-{}", slug(&report.scope_name)),
-        ReportScope::Sector { .. } => format!("sector-{}", slug(&report.scope_name)),
+        ReportScope::Team { .. } => scoped("team"),
+        ReportScope::Sector { .. } => scoped("sector"),
         ReportScope::Mission => "mission".to_owned(),
     };
     let lang = match format {
@@ -221,6 +229,29 @@ mod tests {
         assert_eq!(slug("Engagement Team 3"), "engagement-team-3");
         assert_eq!(slug("  West / Nord "), "west-nord");
         assert_eq!(slug("القطاع الغربي"), "x");
+    }
+
+    #[test]
+    fn a_scope_named_after_its_kind_is_not_named_twice() {
+        let mut report = MonthlyReport::compute(
+            ReportScope::Sector {
+                sector: "Sector West".into(),
+            },
+            "2026-11".parse().unwrap(),
+            fieldconsult_model::report::ReportData {
+                teams: &[],
+                communities: &[],
+                visits: &[],
+                sessions: &[],
+            },
+            fieldconsult_model::report::ReportOptions::default(),
+        );
+        report.scope_name = "Sector West".into();
+        let name = file_name(&report, Format::Html, Language::En, None);
+        assert_eq!(name, "gender-report-sector-west-2026-11-en.html");
+        report.scope_name = "Sectorial West".into();
+        let name = file_name(&report, Format::Html, Language::En, None);
+        assert_eq!(name, "gender-report-sector-sectorial-west-2026-11-en.html");
     }
 
     #[test]

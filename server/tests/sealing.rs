@@ -296,12 +296,18 @@ async fn a_device_lists_or_unlists_only_itself_as_holding_a_drafts_plaintext() {
     // ...but lists itself beside A.
     let mut both = draft.clone();
     both.plaintext_held_by.insert(b_id.clone());
-    assert_eq!(push_edit(&server, &b, &both, &base).await, AckOutcome::Stored);
+    assert_eq!(
+        push_edit(&server, &b, &both, &base).await,
+        AckOutcome::Stored
+    );
     // A takes itself off, once its note is gone, and submitting clears the list for all.
     let base = Record::Session(Box::new(both.clone())).hash();
     let mut a_off = both.clone();
     a_off.plaintext_held_by.remove(&a_id);
-    assert_eq!(push_edit(&server, &a, &a_off, &base).await, AckOutcome::Stored);
+    assert_eq!(
+        push_edit(&server, &a, &a_off, &base).await,
+        AckOutcome::Stored
+    );
     let base = Record::Session(Box::new(a_off.clone())).hash();
     let mut submitted = a_off.clone();
     submitted.plaintext_held_by.clear();
