@@ -232,6 +232,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn a_scope_named_after_its_kind_is_not_named_twice() {
         let mut report = MonthlyReport::compute(
             ReportScope::Sector {
