@@ -272,7 +272,7 @@ fn monthly_report_renders_for_the_app_in_every_format() {
     };
     let json = report(ReportFormat::Json);
     assert_eq!(json.len(), 1);
-    assert_eq!(json[0].name, "gender-report-team-team-1-2026-11.json");
+    assert_eq!(json[0].name, "gender-report-team-1-2026-11.json");
     let value: serde_json::Value = serde_json::from_slice(&json[0].content).unwrap();
     assert_eq!(value["scope_name"], "Team 1");
     assert_eq!(
