@@ -4833,7 +4833,7 @@ public func FfiConverterTypeReferralService_lower(_ value: ReferralService) -> R
  */
 public struct ReportFile: Equatable, Hashable {
     /**
-     * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+     * File name, e.g. `gender-report-team-alpha-2026-10-en.html`.
      */
     public var name: String
     /**
@@ -4849,7 +4849,7 @@ public struct ReportFile: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+         * File name, e.g. `gender-report-team-alpha-2026-10-en.html`.
          */name: String, 
         /**
          * Media type, e.g. `text/html; charset=utf-8`.

@@ -5939,7 +5939,7 @@ public object FfiConverterTypeReferralService: FfiConverterRustBuffer<ReferralSe
  */
 data class ReportFile (
     /**
-     * File name, e.g. `gender-report-team-alpha-2026-10.html`.
+     * File name, e.g. `gender-report-team-alpha-2026-10-en.html`.
      */
     var `name`: kotlin.String
     , 
