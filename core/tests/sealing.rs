@@ -12,8 +12,8 @@ use fieldconsult_core::{Error, NoProgress, Store, SyncState};
 use fieldconsult_model::crypto::seal::{self, SealContext};
 use fieldconsult_model::wire::Record;
 use fieldconsult_model::{
-    FieldWarning, Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session, SessionId,
-    Status, Team, TeamId, WarningKind,
+    Actor, FieldWarning, Group, RecipientKey, Referral, Role, SealError, SealingKeys, Session,
+    SessionId, Status, Team, TeamId, WarningKind,
 };
 use sync_support::FakeServer;
 
@@ -110,9 +110,8 @@ fn after_submission_no_row_of_any_table_holds_the_plaintext() {
     assert!(settings.secure_delete, "freed pages are overwritten");
 }
 
-#[test]
-fn submission_without_keys_for_the_sector_fails_closed_and_keeps_the_draft_note() {
-    let f = Fixture::new();
+/// A team of sector East, for which no sealing keys have arrived, and one of its members.
+fn team_without_sealing_keys(f: &Fixture) -> (Team, Actor) {
     let east = Team {
         id: TeamId::new(),
         name: "Engagement Team E".into(),
@@ -120,6 +119,13 @@ fn submission_without_keys_for_the_sector_fails_closed_and_keeps_the_draft_note(
     };
     f.store.upsert_teams(std::slice::from_ref(&east)).unwrap();
     let actor = f.member(&east);
+    (east, actor)
+}
+
+#[test]
+fn submission_without_keys_for_the_sector_fails_closed_and_keeps_the_draft_note() {
+    let f = Fixture::new();
+    let (east, actor) = team_without_sealing_keys(&f);
     let visit = f.visit_of(&east);
     let mut s = complete_session(&visit, Group::Women);
     s.sensitive_note = NOTE.into();
@@ -471,13 +477,7 @@ fn submission_seals_the_referral_service_and_the_referral_stays_offered() {
 #[test]
 fn submission_of_a_referral_without_keys_fails_closed_and_keeps_the_service() {
     let f = Fixture::new();
-    let east = Team {
-        id: TeamId::new(),
-        name: "Engagement Team E".into(),
-        sector: "East".into(),
-    };
-    f.store.upsert_teams(std::slice::from_ref(&east)).unwrap();
-    let actor = f.member(&east);
+    let (east, actor) = team_without_sealing_keys(&f);
     let mut s = complete_session(&f.visit_of(&east), Group::Women);
     s.referral = Some(Referral::to(f.referral.id));
     f.store.save_session(&actor, &s).unwrap();

@@ -58,14 +58,20 @@ async fn assert_refused_as_not_sealed(
     }
 }
 
-#[tokio::test]
-async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
-    let server = Server::new();
+/// A member of team A, and a visit of theirs already on the server.
+async fn member_with_visit(server: &Server) -> (String, Visit) {
     let a = server.member(&server.team_a).await;
     let visit = server.visit(&server.team_a);
     server
         .push(&a, vec![new_change(Record::Visit(visit.clone()))])
         .await;
+    (a, visit)
+}
+
+#[tokio::test]
+async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
+    let server = Server::new();
+    let (a, visit) = member_with_visit(&server).await;
     assert_refused_as_not_sealed(&server, &a, &visit, "sensitive_note", |s| {
         s.sealed_note = None;
         s.sensitive_note = NOTE.to_owned();
@@ -78,11 +84,7 @@ async fn a_pushed_session_with_a_plaintext_note_is_refused_naming_the_field() {
 #[tokio::test]
 async fn a_pushed_session_with_a_plaintext_referral_service_is_refused_naming_the_field() {
     let server = Server::new();
-    let a = server.member(&server.team_a).await;
-    let visit = server.visit(&server.team_a);
-    server
-        .push(&a, vec![new_change(Record::Visit(visit.clone()))])
-        .await;
+    let (a, visit) = member_with_visit(&server).await;
     let service = ReferralServiceId::new();
     assert_refused_as_not_sealed(&server, &a, &visit, "referral.service_id", |s| {
         s.referral = Some(Referral::to(service));
